@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+WEB_PORT ?= 5000
+DEV_MAILBOX_PORT ?= 1025
+export WEB_PORT DEV_MAILBOX_PORT
+
+.PHONY: run test install lint migrate demo clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+migrate: install
+	$(BIN)/newsletter db upgrade
+
+demo: migrate
+	$(BIN)/newsletter demo load
+
+run: demo
+	@echo
+	@echo "  Site:         http://127.0.0.1:$(WEB_PORT)/"
+	@echo "  Health:       http://127.0.0.1:$(WEB_PORT)/healthz"
+	@echo "  Editors:      http://127.0.0.1:$(WEB_PORT)/admin/"
+	@echo "  Dev mailbox:  http://127.0.0.1:$(WEB_PORT)/dev/mailbox/  (SMTP on 127.0.0.1:$(DEV_MAILBOX_PORT))"
+	@echo "  Ctrl-C stops everything."
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: install
+	bash scripts/ensure-test-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check newsletter worker tests bench
+	$(BIN)/ruff format --check newsletter worker tests bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

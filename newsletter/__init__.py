@@ -1,0 +1,105 @@
+"""The newsletter service: create_app() reads like its table of contents."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from newsletter.config import ConfigError, load_config
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(
+    overrides: Mapping[str, Any] | None = None, *, instance_path: str | Path | None = None
+) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(TEMPLATES_DIR),
+        instance_path=str(instance_path or os.environ.get("INSTANCE_PATH") or _default_instance()),
+    )
+    app.config.from_mapping(_flask_settings(app, overrides))
+    # One trusted proxy hop (gunicorn behind nginx): the client IP is the one it saw.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from newsletter.extensions import init_extensions
+
+    init_extensions(app)
+    if app.config["CHECK_DATABASE_AT_START"]:
+        _check_database(app)
+
+    from newsletter.jobs import celery_init_app
+
+    celery_init_app(app)
+    _register_blueprints(app)
+
+    from newsletter.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def create_app_or_exit() -> Flask:
+    """For entry points (gunicorn, celery): a bad setting is one clear line, not a traceback."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        print(f"newsletter: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _default_instance() -> Path:
+    return Path(__file__).resolve().parent.parent / "instance"
+
+
+def _flask_settings(app: Flask, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = load_config(
+        environ=os.environ, instance_path=Path(app.instance_path), overrides=overrides
+    )
+    production = config["NEWSLETTER_ENV"] == "production"
+    config.update(
+        SQLALCHEMY_DATABASE_URI=config["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        RATELIMIT_STORAGE_URI=config["REDIS_URL"] or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        BABEL_DEFAULT_LOCALE="fr",
+        TESTING=config["NEWSLETTER_ENV"] == "testing" or config.get("TESTING", False),
+    )
+    return config
+
+
+def _check_database(app: Flask) -> None:
+    from newsletter.models import db
+
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+            raise ConfigError("DATABASE_URL", f"cannot connect to the database: {reason}") from None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from newsletter.web.health import bp as health_bp
+    from newsletter.web.home import bp as home_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(home_bp)
+    if app.config["NEWSLETTER_ENV"] == "development":
+        from newsletter.devmail.views import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)

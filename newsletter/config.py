@@ -1,0 +1,211 @@
+"""Configuration: one table of settings, read from the environment, validated at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(Exception):
+    """A setting has a value the service cannot run with; the message names it."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(name, f"must not be negative, got {value}")
+    return value
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(name, f"must not be negative, got {value}")
+    return value
+
+
+def _str(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _list(name: str, raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _database_url(name: str, raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(name, f"not a database URL: {raw!r}") from None
+    backend = url.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise ConfigError(name, f"unsupported database {backend!r}; use sqlite or postgresql")
+    if backend == "postgresql" and url.drivername == "postgresql":
+        # psycopg 3 is the driver we ship; plain postgresql:// would pick psycopg2.
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return raw
+
+
+def _redis_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.hostname or parts.path):
+        raise ConfigError(name, f"not a Redis URL (redis://host:port/db): {raw!r}")
+    return raw
+
+
+def _smtp_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ConfigError(name, f"not an SMTP URL (smtp://user:pass@host:port): {raw!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigError(name, f"bad port in {raw!r}") from None
+    return raw
+
+
+def _http_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(name, f"not an http(s) URL: {raw!r}")
+    return raw.rstrip("/")
+
+
+def _timezone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(name, f"unknown time zone {raw!r}") from None
+    return raw
+
+
+def _cron(name: str, raw: str) -> str:
+    from newsletter.cron import parse_cron
+
+    try:
+        parse_cron(raw)
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+    return raw
+
+
+def _environment(name: str, raw: str) -> str:
+    if raw not in {"development", "production", "testing"}:
+        raise ConfigError(name, f"expected development, production or testing, got {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: Any
+    parse: Callable[[str, str], Any]
+    help: str
+
+
+# The list of keys. A default of None means "derived at start-up" (see _derive).
+SETTINGS: dict[str, Setting] = {
+    "NEWSLETTER_ENV": Setting("development", _environment, "development, production or testing"),
+    "DATABASE_URL": Setting(None, _database_url, "SQLAlchemy URL; SQLite file in instance/"),
+    "REDIS_URL": Setting(None, _redis_url, "Redis for broker, rate limits, locks; unset: embedded"),
+    "SMTP_URL": Setting(None, _smtp_url, "smtp://user:pass@host:port, smtps://, ?starttls=1"),
+    "SECRET_KEY": Setting(None, _str, "signs tokens and sessions; generated into instance/"),
+    "BASE_URL": Setting("http://127.0.0.1:5000", _http_url, "public URL used in emails"),
+    "MAIL_FROM": Setting(
+        "La Revue Internationale <newsletter@revue-internationale.example>",
+        _str,
+        "From header of every email",
+    ),
+    "MAIL_REPLY_TO": Setting("", _str, "Reply-To header; empty: none"),
+    "TIMEZONE": Setting("Europe/Paris", _timezone, "zone of the schedule and of dates in emails"),
+    "DIGEST_SCHEDULE": Setting("0 7 * * 1", _cron, "cron line of the weekly digest"),
+    "FEED_POLL_MINUTES": Setting(15, _int, "how often feeds are polled"),
+    "DEV_MAILBOX_PORT": Setting(1025, _int, "port of the development mailbox (SMTP)"),
+    "DEV_MAILBOX_DIR": Setting(None, _str, "Maildir of the development mailbox"),
+    "CORS_ORIGINS": Setting([], _list, "origins allowed to call the subscription API"),
+    "CHECK_DELIVERABILITY": Setting(False, _bool, "check the address's domain in DNS"),
+    "CONFIRM_TOKEN_DAYS": Setting(7, _int, "days a confirmation link stays valid"),
+    "PENDING_PURGE_DAYS": Setting(30, _int, "days after which unconfirmed readers are purged"),
+    "RATELIMIT_ENABLED": Setting(True, _bool, "rate limits on public endpoints"),
+    "SEND_RATE_PER_SECOND": Setting(50.0, _float, "messages per second to the SMTP relay"),
+    "SEND_RATE_PER_HOUR": Setting(0, _int, "messages per hour to the relay; 0: no hourly cap"),
+    "SEND_BATCH_SIZE": Setting(200, _int, "deliveries claimed per batch"),
+    "DKIM_SELECTOR": Setting("", _str, "DKIM selector; signing is on when a key is set"),
+    "DKIM_PRIVATE_KEY_PATH": Setting("", _str, "path of the PEM DKIM private key"),
+    "BOUNCE_WEBHOOK_SECRET": Setting("", _str, "shared secret of the bounce webhook"),
+    "CHECK_DATABASE_AT_START": Setting(True, _bool, "connect to the database at start-up"),
+}
+
+
+def load_config(
+    *, environ: Mapping[str, str], instance_path: Path, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Defaults, then the environment, then overrides (tests); validated, derived values filled."""
+    config: dict[str, Any] = {}
+    for name, setting in SETTINGS.items():
+        raw = environ.get(name)
+        config[name] = setting.default if raw in (None, "") else setting.parse(name, raw)
+    for name, value in (overrides or {}).items():
+        known = SETTINGS.get(name)
+        config[name] = known.parse(name, value) if known and isinstance(value, str) else value
+    _derive(config, instance_path)
+    return config
+
+
+def _derive(config: dict[str, Any], instance_path: Path) -> None:
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if config["DATABASE_URL"] is None:
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'newsletter.sqlite'}"
+    if config["SMTP_URL"] is None:
+        config["SMTP_URL"] = f"smtp://127.0.0.1:{config['DEV_MAILBOX_PORT']}"
+    if config["DEV_MAILBOX_DIR"] is None:
+        config["DEV_MAILBOX_DIR"] = str(instance_path / "mailbox")
+    if not config["SECRET_KEY"]:
+        if config["NEWSLETTER_ENV"] == "production":
+            raise ConfigError("SECRET_KEY", "must be set in production")
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A key generated once per installation, kept out of the repository in instance/."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        # Written aside then linked into place: processes starting together agree on one key.
+        tmp = instance_path / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

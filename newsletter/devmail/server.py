@@ -1,0 +1,50 @@
+"""The development mailbox's SMTP server (aiosmtpd): keeps every message it is sent."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from newsletter.devmail.store import deliver
+
+log = logging.getLogger(__name__)
+
+
+class MaildirHandler:
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        data = envelope.original_content or envelope.content
+        assert isinstance(data, bytes)
+        key = deliver(
+            self.path,
+            envelope_from=str(envelope.mail_from),
+            envelope_to=[str(r) for r in envelope.rcpt_tos],
+            data=data,
+        )
+        log.info("mailbox: message %s for %s", key, ", ".join(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+def start(path: str | Path, *, host: str = "127.0.0.1", port: int = 1025) -> Controller:
+    # SMTPUTF8 on, so internationalized addresses are accepted as a real relay would.
+    controller = Controller(
+        MaildirHandler(path), hostname=host, port=port, enable_SMTPUTF8=True, data_size_limit=0
+    )
+    controller.start()
+    return controller
+
+
+def serve_forever(path: str | Path, *, host: str, port: int) -> None:
+    controller = start(path, host=host, port=port)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()

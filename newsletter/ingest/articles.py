@@ -1,0 +1,75 @@
+"""Upserting articles by guid: what every source (feed, API, page) ends with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from newsletter.models import Article, Region, Section, db
+
+
+@dataclass(frozen=True)
+class ArticleData:
+    guid: str
+    url: str
+    title: str
+    published_at: datetime
+    lead: str = ""
+    lead_html: str = ""
+    author: str | None = None
+    section: Section | None = None
+    image_url: str | None = None
+    region_slugs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def upsert_article(data: ArticleData, *, feed_id: int | None = None) -> tuple[Article, str]:
+    """Create or update one article; returns it and 'created', 'updated' or 'unchanged'.
+
+    The caller commits: a feed is stored whole or not at all.
+    """
+    article = db.session.execute(
+        db.select(Article).where(Article.guid == data.guid)
+    ).scalar_one_or_none()
+    regions = _regions(data.region_slugs)
+    values = {
+        "url": data.url,
+        "title": data.title,
+        "lead": data.lead,
+        "lead_html": data.lead_html,
+        "author": data.author,
+        "section": data.section,
+        "image_url": data.image_url,
+        "tags": list(data.tags),
+        "published_at": data.published_at,
+    }
+    if article is None:
+        article = Article(guid=data.guid, feed_id=feed_id, regions=regions, **values)
+        db.session.add(article)
+        return article, "created"
+    changed = [k for k, v in values.items() if getattr(article, k) != v]
+    # An editor may have given regions to an article the feed left without: keep theirs.
+    if regions and {r.id for r in regions} != {r.id for r in article.regions}:
+        article.regions = regions
+        changed.append("regions")
+    for key in changed:
+        if key != "regions":
+            setattr(article, key, values[key])
+    return article, "updated" if changed else "unchanged"
+
+
+def _regions(slugs: tuple[str, ...]) -> list[Region]:
+    if not slugs:
+        return []
+    found = db.session.execute(db.select(Region).where(Region.slug.in_(slugs))).scalars().all()
+    return sorted(found, key=lambda region: region.position)

@@ -1,0 +1,44 @@
+"""Typed SQLAlchemy 2 models, one module per aggregate."""
+
+from newsletter.models.article import Article, Feed, Section, article_regions
+from newsletter.models.base import Base, db, utcnow
+from newsletter.models.delivery import OPEN_STATES, Delivery, DeliveryState
+from newsletter.models.digest import Digest, DigestKind, DigestStatus
+from newsletter.models.editor import ApiToken, Editor
+from newsletter.models.region import REGIONS, Region
+from newsletter.models.subscriber import (
+    ConsentEvent,
+    ConsentKind,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+    SuppressionReason,
+    subscriber_regions,
+)
+
+__all__ = [
+    "OPEN_STATES",
+    "REGIONS",
+    "ApiToken",
+    "Article",
+    "Base",
+    "ConsentEvent",
+    "ConsentKind",
+    "Delivery",
+    "DeliveryState",
+    "Digest",
+    "DigestKind",
+    "DigestStatus",
+    "Editor",
+    "Feed",
+    "Region",
+    "Section",
+    "Subscriber",
+    "SubscriberStatus",
+    "Suppression",
+    "SuppressionReason",
+    "article_regions",
+    "db",
+    "subscriber_regions",
+    "utcnow",
+]

@@ -1,0 +1,65 @@
+"""The delivery ledger: one row per (digest, reader), the fact of who got what."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from newsletter.models.base import db, str_enum, utcnow
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNCERTAIN = "uncertain"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+# A digest is finished when none of its rows is in one of these.
+OPEN_STATES = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.DEFERRED)
+
+
+class Delivery(db.Model):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("digest_id", "subscriber_id"),
+        # The claim: claimable rows of one digest, oldest first.
+        sa.Index("ix_deliveries_claim", "digest_id", "state", "next_attempt_at"),
+        # The reconciler: leases that ran out.
+        sa.Index("ix_deliveries_lease", "state", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    digest_id: Mapped[int] = mapped_column(sa.ForeignKey("digests.id", ondelete="CASCADE"))
+    # NULL once the reader is erased: the row stays as a count, without the person.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[DeliveryState] = mapped_column(
+        str_enum(DeliveryState, "delivery_state"), default=DeliveryState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_token: Mapped[str | None] = mapped_column(sa.String(32))
+    lease_expires_at: Mapped[datetime | None]
+    # Set just before DATA: from here on a lost reply makes the row uncertain, never re-sent.
+    handoff_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(sa.String(200))
+    smtp_code: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    smtp_reply: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Delivery {self.digest_id}:{self.subscriber_id} {self.state}>"

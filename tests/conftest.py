@@ -1,0 +1,141 @@
+"""Fixtures: an app on each configured database, a real SMTP server, a clean slate per test.
+
+SQLite always runs. PostgreSQL and Redis run when TEST_DATABASE_URL and TEST_REDIS_URL name
+them; in CI (CI=true) both must be set and reachable, or the run fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from newsletter import create_app
+from newsletter.models import db
+from tests.support.smtp import SmtpSink
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+KEPT_TABLES = {"regions", "alembic_version"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not (TEST_DATABASE_URL and TEST_REDIS_URL):
+        raise pytest.UsageError("CI runs need TEST_DATABASE_URL and TEST_REDIS_URL")
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"databases: {', '.join(BACKENDS)}",
+        f"redis: {TEST_REDIS_URL or 'not configured (embedded broker, memory rate limits)'}",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Each backend migrated once per run from an empty schema, by the real migrations."""
+    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"}
+    if TEST_DATABASE_URL:
+        urls["postgresql"] = TEST_DATABASE_URL
+        engine = sa.create_engine(_psycopg(TEST_DATABASE_URL))
+        with engine.begin() as connection:  # fails loudly if the server is unreachable
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    for backend, url in urls.items():
+        app = create_app(_overrides(url), instance_path=tmp_path_factory.mktemp(backend))
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            db.engine.dispose()
+    return urls
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _overrides(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "NEWSLETTER_ENV": "testing",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key",
+        "REDIS_URL": TEST_REDIS_URL or None,
+        "CELERY_ALWAYS_EAGER": True,
+        "WTF_CSRF_ENABLED": True,
+        # No test mails anyone by accident: the default relay is a closed port.
+        "SMTP_URL": f"smtp://127.0.0.1:{free_port()}",
+        "BASE_URL": "http://newsletter.test",
+        **extra,
+    }
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings of the `app` fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    backend: str,
+    migrated_urls: dict[str, str],
+    tmp_path: Path,
+    app_overrides: dict[str, Any],
+) -> Iterator[Flask]:
+    app = create_app(_overrides(migrated_urls[backend], **app_overrides), instance_path=tmp_path)
+    if TEST_REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on a free port that keeps every message it accepts."""
+    sink = SmtpSink(port=free_port())
+    sink.start()
+    yield sink
+    sink.stop()

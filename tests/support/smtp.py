@@ -1,0 +1,91 @@
+"""A real SMTP server for tests: aiosmtpd, keeping what it accepts, with scripted replies."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = BytesParser(policy=policy.default).parsebytes(self.data)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class SmtpSink:
+    port: int
+    host: str = "127.0.0.1"
+    messages: list[Received] = field(default_factory=list)
+    # Called with each recipient; return an SMTP reply ("451 ...") to refuse it, None to accept.
+    rcpt_policy: Callable[[str], str | None] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self._controller = Controller(
+            _Handler(self), hostname=self.host, port=self.port, enable_SMTPUTF8=True
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+    def to(self, address: str) -> list[Received]:
+        with self._lock:
+            return [m for m in self.messages if address in m.rcpt_tos]
+
+    def wait_for(self, address: str, *, count: int = 1, timeout: float = 10.0) -> list[Received]:
+        """Messages for an address once `count` have arrived; AssertionError after timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(
+            f"{count} message(s) for {address} expected, got {len(self.to(address))}"
+        )
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        refusal = self.sink.rcpt_policy(address) if self.sink.rcpt_policy else None
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        data = envelope.original_content or envelope.content
+        assert isinstance(data, bytes)
+        with self.sink._lock:
+            self.sink.messages.append(
+                Received(str(envelope.mail_from), [str(r) for r in envelope.rcpt_tos], data)
+            )
+        return "250 Message accepted"

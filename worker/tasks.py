@@ -1,0 +1,29 @@
+"""Celery tasks: thin shells that load by id and call one service of newsletter/."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="ingest.poll_feeds")
+def poll_feeds() -> None:
+    log.info("feed polling is not configured yet")
+
+
+@shared_task(name="subscriptions.purge_pending")
+def purge_pending() -> None:
+    log.info("purging pending readers is not configured yet")
+
+
+@shared_task(name="digests.plan_weekly")
+def plan_weekly() -> None:
+    log.info("weekly digest planning is not configured yet")
+
+
+@shared_task(name="delivery.reconcile")
+def reconcile() -> None:
+    log.info("delivery reconciliation is not configured yet")
