@@ -42,7 +42,7 @@ def deliver(path: str | Path, *, envelope_from: str, envelope_to: list[str], dat
 
 def list_messages(path: str | Path, *, limit: int = 200) -> list[StoredMessage]:
     box = open_box(path)
-    keyed = [(key, box.get_file(key)) for key in box.keys()]
+    keyed = [(key, box.get_file(key)) for key in box.iterkeys()]
     messages = []
     for key, handle in keyed:
         with handle:

@@ -1,0 +1,3 @@
+"""API routes: articles."""
+
+from newsletter.api import bp  # noqa: F401

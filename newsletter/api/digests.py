@@ -1,0 +1,3 @@
+"""API routes: digests."""
+
+from newsletter.api import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""API routes: subscriptions."""
+
+from newsletter.api import bp  # noqa: F401

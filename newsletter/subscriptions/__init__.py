@@ -1,0 +1,1 @@
+"""Readers: subscribe, confirm, preferences, unsubscribe."""
