@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,16 +48,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Each backend migrated once per run from an empty schema, by the real migrations."""
+def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Each backend migrated once per run from an empty database, by the real migrations.
+
+    PostgreSQL gets a database of this run's own on the server TEST_DATABASE_URL names, so
+    runs side by side never share tables; it is dropped at the end.
+    """
     urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"}
     if TEST_DATABASE_URL:
-        urls["postgresql"] = TEST_DATABASE_URL
-        engine = sa.create_engine(_psycopg(TEST_DATABASE_URL))
-        with engine.begin() as connection:  # fails loudly if the server is unreachable
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        urls["postgresql"] = create_run_database(f"run{os.getpid()}")
     for backend, url in urls.items():
         app = create_app(_overrides(url), instance_path=tmp_path_factory.mktemp(backend))
         with app.app_context():
@@ -64,7 +64,31 @@ def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
             upgrade()
             db.engine.dispose()
-    return urls
+    yield urls
+    if TEST_DATABASE_URL:
+        drop_run_database(urls["postgresql"])
+
+
+def create_run_database(suffix: str) -> str:
+    """A fresh database beside TEST_DATABASE_URL's; fails loudly if the server is unreachable."""
+    server = sa.make_url(_psycopg(TEST_DATABASE_URL))
+    name = f"{server.database}_{suffix}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_run_database(url: str) -> None:
+    run = sa.make_url(url)
+    engine = sa.create_engine(
+        sa.make_url(_psycopg(TEST_DATABASE_URL)), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{run.database}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def _psycopg(url: str) -> str:
@@ -82,6 +106,8 @@ def _overrides(url: str, **extra: Any) -> dict[str, Any]:
         # No test mails anyone by accident: the default relay is a closed port.
         "SMTP_URL": f"smtp://127.0.0.1:{free_port()}",
         "BASE_URL": "http://newsletter.test",
+        # Rate-limit counters on the shared Redis: a prefix per app, so no test sees another's.
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         **extra,
     }
 
@@ -105,10 +131,6 @@ def app(
     app_overrides: dict[str, Any],
 ) -> Iterator[Flask]:
     app = create_app(_overrides(migrated_urls[backend], **app_overrides), instance_path=tmp_path)
-    if TEST_REDIS_URL:
-        import redis
-
-        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
     with app.app_context():
         yield app
         db.session.remove()

@@ -14,7 +14,8 @@ from newsletter.models.editor import hash_token
 
 def normalize_editor_email(email: str) -> str:
     try:
-        return validate_email(email, check_deliverability=False).normalized
+        # Lower-cased whole: an editor typing their address in any case is the same editor.
+        return validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 

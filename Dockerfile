@@ -1,0 +1,17 @@
+# One image for web, worker and beat; docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    NEWSLETTER_ENV=production INSTANCE_PATH=/app/instance
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY newsletter ./newsletter
+COPY worker ./worker
+COPY templates ./templates
+RUN pip install -e . && useradd --create-home --uid 1000 newsletter \
+    && mkdir -p /app/instance && chown newsletter /app/instance
+USER newsletter
+
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "newsletter.wsgi:app"]

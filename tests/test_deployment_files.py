@@ -1,0 +1,103 @@
+"""docker-compose.yml, the Procfile and .env.example name real entry points and real settings.
+
+No Docker engine runs here, so this checks what can be checked without one.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import shlex
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+from flask import Flask
+
+from newsletter.config import SETTINGS
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+PROCFILE = {
+    name: command.strip()
+    for name, _, command in (
+        line.partition(":") for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+}
+# Variables the images themselves read, beside our settings.
+FOREIGN_VARIABLES = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "INSTANCE_PATH"}
+
+
+def module_defines(target: str) -> bool:
+    """'package.module:name': the module exists and assigns `name` at top level."""
+    module, _, attribute = target.partition(":")
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return False
+    tree = ast.parse(Path(spec.origin).read_text())
+    assigned = {
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    return attribute in assigned
+
+
+def cli_commands(app: Flask) -> dict[str, click.Command]:
+    """Our commands plus those that extensions plug into every Flask CLI (`db`)."""
+    plugged = {ep.name: ep.load() for ep in entry_points(group="flask.commands")}
+    return {**plugged, **app.cli.commands}
+
+
+def check_command(argv: list[str], app: Flask) -> None:
+    program = argv[0]
+    if program == "gunicorn":
+        assert module_defines(argv[-1].strip('"')), argv
+    elif program == "celery":
+        assert argv[1] == "-A" and module_defines(argv[2]), argv
+        assert argv[3] in {"worker", "beat"}, argv
+    elif program == "newsletter":
+        scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+        assert scripts["newsletter"] == "newsletter.cli:main"
+        command = cli_commands(app).get(argv[1])
+        assert command is not None, f"no `newsletter {argv[1]}` command"
+        if len(argv) > 2 and not argv[2].startswith("-"):
+            assert isinstance(command, click.Group) and argv[2] in command.commands, argv
+    else:
+        pytest.fail(f"unknown program {program!r} in {argv}")
+
+
+APP_SERVICES = [name for name, service in COMPOSE["services"].items() if "build" in service]
+
+
+def test_compose_runs_the_whole_service() -> None:
+    assert set(COMPOSE["services"]) >= {"postgres", "redis", "web", "worker", "beat", "mailpit"}
+    for name in ("postgres", "redis", "web", "worker", "mailpit"):
+        assert "healthcheck" in COMPOSE["services"][name], name
+    assert {"postgres-data", "redis-data"} <= set(COMPOSE["volumes"])
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_every_compose_command_names_a_real_entry_point(service: str, app: Flask) -> None:
+    check_command(COMPOSE["services"][service]["command"], app)
+
+
+@pytest.mark.parametrize("process", sorted(PROCFILE))
+def test_every_procfile_command_names_a_real_entry_point(process: str, app: Flask) -> None:
+    check_command(shlex.split(PROCFILE[process]), app)
+
+
+def test_compose_and_env_example_set_only_variables_the_config_reads() -> None:
+    names: set[str] = set()
+    for service in COMPOSE["services"].values():
+        names |= set(service.get("environment", {}))
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            names.add(line.split("=", 1)[0])
+    unknown = names - set(SETTINGS) - FOREIGN_VARIABLES
+    assert unknown == set()
