@@ -41,6 +41,20 @@ def pytest_report_header() -> list[str]:
     ]
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many tests ran on PostgreSQL, so a log shows they ran and were not skipped."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "postgresql" in getattr(report, "nodeid", ""):
+                counts[outcome] = counts.get(outcome, 0) + 1
+    if counts:
+        figures = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        terminalreporter.write_line(f"on PostgreSQL ({TEST_DATABASE_URL}): {figures}")
+    if TEST_REDIS_URL:
+        terminalreporter.write_line(f"Redis for broker and rate limits: {TEST_REDIS_URL}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
