@@ -1,0 +1,1 @@
+"""Digests: editions (which week, which window), assembly (who gets which articles), rendering."""

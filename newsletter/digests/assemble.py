@@ -1,0 +1,126 @@
+"""Which articles a reader with given regions gets: a pure function over the window's articles.
+
+The window's articles are loaded once per digest (`load_window`); assembling a reader's
+sections is then plain Python, cheap enough to run once per distinct region combination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsletter.models import Article, Digest, Region, Section, db
+
+
+@dataclass(frozen=True)
+class ArticleItem:
+    """What a digest shows of one article: data only, detached from the session."""
+
+    id: int
+    url: str
+    title: str
+    lead: str
+    author: str | None
+    section: Section | None
+    published_at: datetime
+    region_slugs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    slug: str
+    name_fr: str
+    name_en: str
+    position: int
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_fr
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    region: RegionInfo
+    articles: tuple[ArticleItem, ...]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Everything a digest can show: its articles, newest first, and the menu's regions."""
+
+    articles: tuple[ArticleItem, ...]
+    regions: tuple[RegionInfo, ...]
+    pinned: ArticleItem | None = None
+
+    def region_slugs_with_news(self) -> set[str]:
+        return {slug for article in self.articles for slug in article.region_slugs}
+
+
+def load_window(digest: Digest) -> Window:
+    """The digest's articles in two queries (articles, then their regions by selectin)."""
+    regions = tuple(
+        RegionInfo(r.slug, r.name_fr, r.name_en, r.position)
+        for r in db.session.execute(db.select(Region).order_by(Region.position)).scalars()
+    )
+    # Half-open window [start, end): consecutive weekly digests never share an article.
+    rows = db.session.execute(
+        db.select(Article)
+        .where(Article.published_at >= digest.window_start)
+        .where(Article.published_at < digest.window_end)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+    ).scalars()
+    allowed = set(digest.region_slugs) if digest.region_slugs else None
+    articles = []
+    for article in rows:
+        item = to_item(article, allowed)
+        if item.region_slugs:
+            articles.append(item)
+    pinned = None
+    if digest.pinned_article_id is not None:
+        found = db.session.get(Article, digest.pinned_article_id)
+        pinned = to_item(found, None) if found is not None else None
+    return Window(articles=tuple(articles), regions=regions, pinned=pinned)
+
+
+def to_item(article: Article, allowed: set[str] | None) -> ArticleItem:
+    slugs = tuple(r.slug for r in article.regions if allowed is None or r.slug in allowed)
+    return ArticleItem(
+        id=article.id,
+        url=article.url,
+        title=article.title,
+        lead=article.lead or "",
+        author=article.author,
+        section=article.section,
+        published_at=article.published_at,
+        region_slugs=slugs,
+    )
+
+
+def assemble(window: Window, reader_regions: Iterable[str]) -> tuple[DigestSection, ...]:
+    """One section per reader region with news, in menu order; each article once.
+
+    An article in two of the reader's regions appears in the first of them in menu order.
+    Within a section, newest first (ties: most recently stored first). The pinned story is
+    shown above the sections and so is left out of them.
+    """
+    chosen = set(reader_regions)
+    shown: set[int] = {window.pinned.id} if window.pinned else set()
+    sections = []
+    for region in window.regions:
+        if region.slug not in chosen:
+            continue
+        items = [a for a in window.articles if region.slug in a.region_slugs and a.id not in shown]
+        if items:
+            shown.update(a.id for a in items)
+            sections.append(DigestSection(region=region, articles=tuple(items)))
+    return tuple(sections)
+
+
+def article_ids(sections: Sequence[DigestSection]) -> tuple[int, ...]:
+    return tuple(a.id for section in sections for a in section.articles)
+
+
+def menu_order(window: Window, slugs: Iterable[str]) -> tuple[str, ...]:
+    """A reader's regions as a canonical cache key: known slugs, in menu order, once each."""
+    chosen = set(slugs)
+    return tuple(r.slug for r in window.regions if r.slug in chosen)

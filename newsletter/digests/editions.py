@@ -1,0 +1,163 @@
+"""Editions: create a Digest once per edition key, then hand it to the delivery engine.
+
+The edition key is held by a unique constraint, so two beat processes, a retried task or a
+double click make one digest: the loser of the race reads the winner's row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from newsletter import jobs
+from newsletter.models import Article, Digest, DigestKind, Region, db, utcnow
+
+FIRST_WINDOW = timedelta(days=7)
+_KEY_SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+class EditionError(ValueError):
+    """The edition asked for cannot be made (bad window, unknown region or article)."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    digest: Digest
+    created: bool
+
+
+def weekly_key(now: datetime, timezone: str) -> str:
+    year, week, _ = now.astimezone(ZoneInfo(timezone)).isocalendar()
+    return f"weekly-{year}-W{week:02d}"
+
+
+def plan_weekly(*, now: datetime | None = None) -> Edition:
+    """The weekly digest of the ISO week of `now` (in TIMEZONE); made once per week."""
+    now = now or utcnow()
+    key = weekly_key(now, current_app.config["TIMEZONE"])
+    existing = _by_key(key)
+    if existing is not None:
+        return Edition(existing, created=False)
+    digest = Digest(
+        edition_key=key,
+        kind=DigestKind.WEEKLY,
+        window_start=_default_start(DigestKind.WEEKLY, now),
+        window_end=now,
+        created_by="schedule",
+    )
+    return _create(digest)
+
+
+def plan_special(
+    *,
+    regions: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    intro: str | None = None,
+    pinned_article_id: int | None = None,
+    created_by: str | None = None,
+    request_key: str | None = None,
+    now: datetime | None = None,
+) -> Edition:
+    """A special edition by an editor; `request_key` makes a repeated request one digest."""
+    now = now or utcnow()
+    until = until or now
+    since = since or _default_start(DigestKind.SPECIAL, until)
+    if since >= until:
+        raise EditionError("the window must start before it ends")
+    slugs = _check_regions(regions)
+    if pinned_article_id is not None and db.session.get(Article, pinned_article_id) is None:
+        raise EditionError(f"no article {pinned_article_id} to pin")
+    if request_key is not None and not _KEY_SUFFIX.match(request_key):
+        raise EditionError("the request key must be 1-40 letters, digits, '-' or '_'")
+    day = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
+    fields = dict(
+        kind=DigestKind.SPECIAL,
+        window_start=since,
+        window_end=until,
+        region_slugs=slugs or None,
+        intro=(intro or "").strip() or None,
+        pinned_article_id=pinned_article_id,
+        created_by=created_by,
+    )
+    if request_key is not None:
+        key = f"special-{day}-{request_key}"
+        existing = _by_key(key)
+        if existing is not None:
+            return Edition(existing, created=False)
+        return _create(Digest(edition_key=key, **fields))
+    # Numbered within the day; a concurrent special takes the number: try the next one.
+    number = _count_specials(day) + 1
+    for attempt in range(5):
+        edition = _create(Digest(edition_key=f"special-{day}-{number + attempt}", **fields))
+        if edition.created:
+            return edition
+    raise EditionError("could not number the special edition; try again")
+
+
+def _create(digest: Digest) -> Edition:
+    db.session.add(digest)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Someone made this edition first: theirs is the one.
+        db.session.rollback()
+        return Edition(_by_key(digest.edition_key) or digest, created=False)
+    # Sent after the commit: the delivery engine never sees a digest that was rolled back.
+    jobs.enqueue("delivery.plan", digest.id)
+    db.session.commit()
+    return Edition(digest, created=True)
+
+
+def _by_key(key: str) -> Digest | None:
+    return db.session.execute(
+        db.select(Digest).where(Digest.edition_key == key)
+    ).scalar_one_or_none()
+
+
+def _default_start(kind: DigestKind, end: datetime) -> datetime:
+    """Since the end of the previous digest of that kind; the first covers the last 7 days."""
+    previous = db.session.execute(
+        db.select(db.func.max(Digest.window_end)).where(
+            Digest.kind == kind, Digest.window_end <= end
+        )
+    ).scalar_one_or_none()
+    if previous is None:
+        return end - FIRST_WINDOW
+    # SQLite hands back an aggregate without the column's type: restore the zone.
+    return previous if isinstance(previous, datetime) and previous.tzinfo else _as_utc(previous)
+
+
+def _as_utc(value: object) -> datetime:
+    from datetime import UTC
+
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _check_regions(regions: Sequence[str]) -> list[str]:
+    wanted = [slug.strip() for slug in regions if slug.strip()]
+    if not wanted:
+        return []
+    known = db.session.execute(
+        db.select(Region.slug).where(Region.slug.in_(wanted)).order_by(Region.position)
+    ).scalars()
+    found = list(known)
+    unknown = sorted(set(wanted) - set(found))
+    if unknown:
+        raise EditionError(f"unknown region(s): {', '.join(unknown)}")
+    return found
+
+
+def _count_specials(day: str) -> int:
+    return db.session.execute(
+        db.select(db.func.count())
+        .select_from(Digest)
+        .where(Digest.edition_key.like(f"special-{day}-%"))
+    ).scalar_one()
