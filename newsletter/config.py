@@ -117,6 +117,21 @@ def _cron(name: str, raw: str) -> str:
     return raw
 
 
+def _region_aliases(name: str, raw: str) -> dict[str, str]:
+    """'Europe=union-europeenne; Proche-Orient=moyen-orient': feed label -> region slug."""
+    from newsletter.ingest.classify import normalize
+    from newsletter.models.region import REGIONS
+
+    slugs = {slug for slug, _, _ in REGIONS}
+    aliases: dict[str, str] = {}
+    for pair in filter(None, (item.strip() for item in raw.split(";"))):
+        label, sep, slug = pair.rpartition("=")
+        if not sep or not normalize(label) or slug.strip() not in slugs:
+            raise ConfigError(name, f"expected 'label=region-slug; ...' with a known slug: {pair!r}")
+        aliases[normalize(label)] = slug.strip()
+    return aliases
+
+
 def _environment(name: str, raw: str) -> str:
     if raw not in {"development", "production", "testing"}:
         raise ConfigError(name, f"expected development, production or testing, got {raw!r}")
@@ -147,6 +162,13 @@ SETTINGS: dict[str, Setting] = {
     "TIMEZONE": Setting("Europe/Paris", _timezone, "zone of the schedule and of dates in emails"),
     "DIGEST_SCHEDULE": Setting("0 7 * * 1", _cron, "cron line of the weekly digest"),
     "FEED_POLL_MINUTES": Setting(15, _int, "how often feeds are polled"),
+    "FEED_FETCH_TIMEOUT": Setting(10.0, _float, "seconds to wait for a feed or page to answer"),
+    "FEED_MAX_BYTES": Setting(5_000_000, _int, "largest feed or page read; larger ones fail"),
+    "FEED_MAX_REDIRECTS": Setting(5, _int, "redirects followed when fetching a feed or page"),
+    "LEAD_LENGTH": Setting(300, _int, "characters of an article's plain-text lead"),
+    "REGION_ALIASES": Setting(
+        {}, _region_aliases, "extra feed labels for regions: 'Europe=union-europeenne; ...'"
+    ),
     "DEV_MAILBOX_PORT": Setting(1025, _int, "port of the development mailbox (SMTP)"),
     "DEV_MAILBOX_DIR": Setting(None, _str, "Maildir of the development mailbox"),
     "CORS_ORIGINS": Setting([], _list, "origins allowed to call the subscription API"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsletter.models import Article, Region, Section, db
+from newsletter.models import Article, Region, Section, db, utcnow
 
 
 @dataclass(frozen=True)
@@ -13,7 +13,8 @@ class ArticleData:
     guid: str
     url: str
     title: str
-    published_at: datetime
+    # None: the source gave no date; the article keeps the time it was first seen.
+    published_at: datetime | None
     lead: str = ""
     lead_html: str = ""
     author: str | None = None
@@ -51,10 +52,15 @@ def upsert_article(data: ArticleData, *, feed_id: int | None = None) -> tuple[Ar
         "section": data.section,
         "image_url": data.image_url,
         "tags": list(data.tags),
-        "published_at": data.published_at,
     }
+    if data.published_at is not None:
+        values["published_at"] = data.published_at
     if article is None:
-        article = Article(guid=data.guid, feed_id=feed_id, regions=regions, **values)
+        seen_at = utcnow()
+        values.setdefault("published_at", seen_at)
+        article = Article(
+            guid=data.guid, feed_id=feed_id, regions=regions, first_seen_at=seen_at, **values
+        )
         db.session.add(article)
         return article, "created"
     changed = [k for k, v in values.items() if getattr(article, k) != v]
