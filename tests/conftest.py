@@ -46,7 +46,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     counts: dict[str, int] = {}
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
-            if "postgresql" in getattr(report, "nodeid", ""):
+            params = getattr(report, "nodeid", "").partition("[")[2]
+            if "postgresql" in params:
                 counts[outcome] = counts.get(outcome, 0) + 1
     if counts:
         figures = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
