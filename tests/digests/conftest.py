@@ -12,7 +12,8 @@ from flask import Flask
 from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Region, Subscriber, SubscriberStatus, db
 
-SAMPLE_FEED = Path(__file__).resolve().parent.parent / "fixtures" / "revue-internationale-sample.rss"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SAMPLE_FEED = FIXTURES / "revue-internationale-sample.rss"
 # The sample feed runs from 29 December 2021 to 18 May 2022.
 SAMPLE_SINCE = datetime(2021, 12, 1, tzinfo=UTC)
 SAMPLE_UNTIL = datetime(2022, 6, 1, tzinfo=UTC)

@@ -1,0 +1,165 @@
+"""A digest message as a mail client and a relay see it: parts, headers, valid inlined HTML."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from collections.abc import Callable
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import dkim
+import html5lib
+import pytest
+from flask import Flask
+
+from newsletter.digests.compose import DigestBody, DigestComposer
+from newsletter.digests.editions import plan_special
+from newsletter.models import Subscriber
+from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
+
+
+@pytest.fixture(scope="session")
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A throwaway RSA key (PEM path) and its public half as a DNS TXT record."""
+    folder = tmp_path_factory.mktemp("dkim")
+    key = folder / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    der = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+
+
+@pytest.fixture
+def app_overrides(dkim_key: tuple[Path, bytes]) -> dict[str, Any]:
+    return {
+        "BASE_URL": "https://lettre.revue-internationale.example",
+        "MAIL_FROM": "La Revue Internationale <lettre@revue-internationale.example>",
+        "MAIL_REPLY_TO": "redaction@revue-internationale.example",
+        "DKIM_SELECTOR": "lettre2026",
+        "DKIM_PRIVATE_KEY_PATH": str(dkim_key[0]),
+    }
+
+
+@pytest.fixture
+def composer(app: Flask, sample_articles: None, planned_digests: list[int]) -> DigestComposer:
+    edition = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
+    return DigestComposer.load(edition.digest.id)
+
+
+def send_one(
+    composer: DigestComposer, reader: Subscriber, *, message_id: str = "<d1.r1@test>"
+) -> tuple[DigestBody, bytes]:
+    body = composer.body_for(tuple(reader.region_slugs), reader.language)
+    assert body is not None
+    raw = composer.message_for(
+        body, email=reader.email, name=reader.name, subscriber_id=reader.id, message_id=message_id
+    )
+    return body, raw
+
+
+def parse(raw: bytes) -> EmailMessage:
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_a_digest_is_a_text_part_then_an_html_part_with_every_list_header(
+    composer: DigestComposer, make_reader: Callable[..., Subscriber]
+) -> None:
+    reader = make_reader("russie", name="Zoé Dupont-Lefèvre")
+
+    message_id = "<digest-1.reader-7@revue-internationale.example>"
+    body, raw = send_one(composer, reader, message_id=message_id)
+    message = parse(raw)
+
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+    assert message["Subject"] == "Russie : 4 articles — Édition spéciale"
+    assert message["From"] == "La Revue Internationale <lettre@revue-internationale.example>"
+    assert message["To"].addresses[0].display_name == "Zoé Dupont-Lefèvre"
+    assert message["To"].addresses[0].addr_spec == reader.email
+    assert message["Reply-To"] == "redaction@revue-internationale.example"
+    assert message["Date"].datetime is not None
+    assert message["Message-ID"] == "<digest-1.reader-7@revue-internationale.example>"
+    assert message["List-Id"] == "La Revue Internationale <digest.revue-internationale.example>"
+    unsubscribe = message["List-Unsubscribe"]
+    assert unsubscribe.startswith("<https://lettre.revue-internationale.example/")
+    assert unsubscribe.endswith(">") and "\n" not in unsubscribe
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The raw header is one plain line: clients do not decode encoded-words in it.
+    assert b"List-Unsubscribe: <https://" in raw
+    text, html = (p.get_content() for p in parts)
+    assert "Bonjour Zoé Dupont-Lefèvre," in text and "Bonjour Zoé Dupont-Lefèvre," in html
+    assert unsubscribe.strip("<>") in text
+    assert unsubscribe.strip("<>").replace("&", "&amp;") in html
+    assert body.view_url in text and body.view_url in html
+
+
+def test_the_html_part_is_valid_html_with_every_style_inlined(
+    composer: DigestComposer, make_reader: Callable[..., Subscriber]
+) -> None:
+    _, raw = send_one(composer, make_reader("afrique", "moyen-orient", language="en"))
+    html = parse(raw).get_body(("html",)).get_content()
+
+    assert "<style" not in html.lower()
+    assert 'style="' in html
+    html5lib.HTMLParser(strict=True).parse(html)  # raises on any parse error
+    assert "Le Mali quitte le G5 Sahel" in html
+    assert "16 May 2022" in html
+
+
+def test_the_message_is_dkim_signed_over_from_subject_and_the_unsubscribe_headers(
+    composer: DigestComposer,
+    make_reader: Callable[..., Subscriber],
+    dkim_key: tuple[Path, bytes],
+) -> None:
+    _, raw = send_one(composer, make_reader("russie"))
+    signature = parse(raw)["DKIM-Signature"]
+
+    fields = {k.strip(): v.strip() for k, _, v in (f.partition("=") for f in signature.split(";"))}
+    signed = {h.strip().lower() for h in "".join(fields["h"].split()).split(":")}
+    assert {"from", "subject", "list-unsubscribe", "list-unsubscribe-post"} <= signed
+    assert fields["d"] == "revue-internationale.example" and fields["s"] == "lettre2026"
+    expected_name = b"lettre2026._domainkey.revue-internationale.example."
+
+    def dns(name: bytes, timeout: int = 5) -> bytes | None:
+        return dkim_key[1] if name == expected_name else None
+
+    assert dkim.verify(raw, dnsfunc=dns)
+
+
+def test_readers_share_a_body_but_each_gets_their_own_links_and_name(
+    composer: DigestComposer, make_reader: Callable[..., Subscriber]
+) -> None:
+    anne = make_reader("russie", name="Anne")
+    bob = make_reader("russie")
+
+    anne_body, anne_raw = send_one(composer, anne)
+    bob_body, bob_raw = send_one(composer, bob)
+
+    assert anne_body is bob_body
+    anne_msg, bob_msg = parse(anne_raw), parse(bob_raw)
+    assert anne_msg["List-Unsubscribe"] != bob_msg["List-Unsubscribe"]
+    assert "Bonjour Anne," in anne_msg.get_body(("plain",)).get_content()
+    assert "Bonjour," in bob_msg.get_body(("plain",)).get_content()
+    assert bob_msg["To"].addresses[0].display_name == ""
+
+
+def test_a_retry_of_the_same_delivery_carries_the_same_message_id(
+    composer: DigestComposer, make_reader: Callable[..., Subscriber]
+) -> None:
+    reader = make_reader("russie")
+
+    first = parse(send_one(composer, reader, message_id="<d9.r3@x.example>")[1])
+    again = parse(send_one(composer, reader, message_id="<d9.r3@x.example>")[1])
+
+    assert first["Message-ID"] == again["Message-ID"] == "<d9.r3@x.example>"
+    assert first.get_body(("html",)).get_content() == again.get_body(("html",)).get_content()
