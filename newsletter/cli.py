@@ -119,5 +119,7 @@ def mailbox(host: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (editors, tokens, demo, mailbox):
+    from newsletter.ingest.commands import articles, feeds
+
+    for group in (editors, tokens, demo, mailbox, feeds, articles):
         app.cli.add_command(group)

@@ -11,7 +11,17 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="ingest.poll_feeds")
 def poll_feeds() -> None:
-    log.info("feed polling is not configured yet")
+    """One poll task per active feed: a slow or broken feed holds up no other."""
+    from newsletter.ingest.polling import enqueue_polls
+
+    log.info("polling %d feeds", enqueue_polls())
+
+
+@shared_task(name="ingest.poll_feed")
+def poll_feed(feed_id: int) -> None:
+    from newsletter.ingest.polling import poll_feed as poll
+
+    poll(feed_id)
 
 
 @shared_task(name="subscriptions.purge_pending")

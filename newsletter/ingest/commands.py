@@ -1,0 +1,88 @@
+"""`newsletter feeds ...` and `newsletter articles ...`: the ingest stage from the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from flask.cli import with_appcontext
+
+feeds = click.Group("feeds", help="Feeds the articles come from.")
+articles = click.Group("articles", help="Articles of the digests.")
+
+
+@feeds.command("add")
+@click.argument("url")
+@with_appcontext
+def add(url: str) -> None:
+    """Register a feed URL; it is polled from the next round on."""
+    from newsletter.ingest.polling import add_feed
+
+    try:
+        feed, created = add_feed(url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
+    click.echo(f"{'Added' if created else 'Already registered'}: feed {feed.id} {feed.url}")
+
+
+@feeds.command("list")
+@with_appcontext
+def list_feeds() -> None:
+    """Every feed with its state: last success, last error."""
+    from newsletter.models import Feed, db
+
+    rows = db.session.execute(db.select(Feed).order_by(Feed.id)).scalars().all()
+    if not rows:
+        click.echo("No feeds. Add one with: newsletter feeds add URL")
+    for feed in rows:
+        state = "active" if feed.active else "inactive"
+        success = _when(feed.last_success_at)
+        click.echo(f"{feed.id}  {feed.url}  [{state}]  last success: {success}")
+        if feed.last_error:
+            click.echo(f"    last error ({_when(feed.last_error_at)}): {feed.last_error}")
+
+
+@feeds.command("poll")
+@with_appcontext
+def poll() -> None:
+    """Poll every active feed now, one after the other."""
+    from newsletter.ingest.polling import PollStatus, active_feed_ids, poll_feed
+
+    feed_ids = active_feed_ids()
+    outcomes = []
+    with click.progressbar(feed_ids, label="Polling feeds", show_pos=True) as bar:
+        for feed_id in bar:
+            outcomes.append((feed_id, poll_feed(feed_id)))
+    created = updated = 0
+    for feed_id, outcome in outcomes:
+        if outcome.result is not None:
+            created += outcome.result.created
+            updated += outcome.result.updated
+        if outcome.status is PollStatus.FAILED:
+            click.echo(f"feed {feed_id} failed: {outcome.error}", err=True)
+    failed = sum(outcome.status is PollStatus.FAILED for _, outcome in outcomes)
+    click.echo(
+        f"{len(feed_ids)} feeds polled: {created} new articles, {updated} updated, {failed} failed"
+    )
+    if failed:
+        raise SystemExit(1)
+
+
+@articles.command("import")
+@click.argument("source")
+@with_appcontext
+def import_article(source: str) -> None:
+    """Import one article from its page: a URL, or a saved HTML file."""
+    from newsletter.ingest.page import PageError, import_page
+
+    try:
+        article, outcome = import_page(source)
+    except PageError as exc:
+        raise click.ClickException(str(exc)) from None
+    regions = ", ".join(r.slug for r in article.regions) or "none: flagged for the editors"
+    click.echo(f"{outcome.capitalize()}: {article.title} ({article.url})")
+    click.echo(f"  regions: {regions}; section: {article.section or 'none'}")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
