@@ -67,6 +67,14 @@ def plan_special(
 ) -> Edition:
     """A special edition by an editor; `request_key` makes a repeated request one digest."""
     now = now or utcnow()
+    day = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
+    if request_key is not None:
+        if not _KEY_SUFFIX.match(request_key):
+            raise EditionError("the request key must be 1-40 letters, digits, '-' or '_'")
+        # A replayed request (double click, retried API call) gets the edition it made.
+        existing = _by_key(f"special-{day}-{request_key}")
+        if existing is not None:
+            return Edition(existing, created=False)
     until = until or now
     since = since or _default_start(DigestKind.SPECIAL, until)
     if since >= until:
@@ -74,9 +82,6 @@ def plan_special(
     slugs = _check_regions(regions)
     if pinned_article_id is not None and db.session.get(Article, pinned_article_id) is None:
         raise EditionError(f"no article {pinned_article_id} to pin")
-    if request_key is not None and not _KEY_SUFFIX.match(request_key):
-        raise EditionError("the request key must be 1-40 letters, digits, '-' or '_'")
-    day = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
     fields = dict(
         kind=DigestKind.SPECIAL,
         window_start=since,
@@ -87,11 +92,7 @@ def plan_special(
         created_by=created_by,
     )
     if request_key is not None:
-        key = f"special-{day}-{request_key}"
-        existing = _by_key(key)
-        if existing is not None:
-            return Edition(existing, created=False)
-        return _create(Digest(edition_key=key, **fields))
+        return _create(Digest(edition_key=f"special-{day}-{request_key}", **fields))
     # Numbered within the day; a concurrent special takes the number: try the next one.
     number = _count_specials(day) + 1
     for attempt in range(5):

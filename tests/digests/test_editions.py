@@ -1,0 +1,117 @@
+"""Editions: the weekly digest once per ISO week whoever triggers it; specials on their own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from newsletter.digests.editions import EditionError, plan_special, plan_weekly, weekly_key
+from newsletter.models import Digest, DigestKind, db
+
+# Monday 30 November 2026, 07:00 in Paris: the default schedule's beat.
+MONDAY = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+def digests() -> list[Digest]:
+    return list(db.session.execute(db.select(Digest).order_by(Digest.id)).scalars())
+
+
+def test_running_the_weekly_task_twice_in_a_week_makes_one_digest(
+    app: Flask, planned_digests: list[int]
+) -> None:
+    task = app.extensions["celery"].tasks["digests.plan_weekly"]
+
+    task.apply()
+    task.apply()
+
+    made = digests()
+    assert len(made) == 1
+    assert made[0].kind is DigestKind.WEEKLY
+    assert made[0].edition_key == weekly_key(made[0].window_end, app.config["TIMEZONE"])
+
+
+def test_a_second_beat_later_in_the_week_finds_the_first_digest(
+    app: Flask, planned_digests: list[int]
+) -> None:
+    first = plan_weekly(now=MONDAY)
+    again = plan_weekly(now=MONDAY + timedelta(days=3))
+
+    assert first.created and not again.created
+    assert again.digest.id == first.digest.id
+    assert [d.edition_key for d in digests()] == ["weekly-2026-W49"]
+
+
+def test_the_week_is_counted_in_the_configured_time_zone(app: Flask) -> None:
+    # Sunday 23:30 UTC is already Monday in Paris: week 49 there, week 48 in UTC.
+    late_sunday = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+
+    assert weekly_key(late_sunday, "Europe/Paris") == "weekly-2026-W49"
+    assert weekly_key(late_sunday, "UTC") == "weekly-2026-W48"
+
+
+def test_the_first_weekly_covers_seven_days_and_the_next_starts_where_it_ended(
+    app: Flask, planned_digests: list[int]
+) -> None:
+    first = plan_weekly(now=MONDAY).digest
+    second = plan_weekly(now=MONDAY + timedelta(days=7)).digest
+
+    assert first.window_end - first.window_start == timedelta(days=7)
+    assert second.window_start == first.window_end
+    assert second.edition_key == "weekly-2026-W50"
+
+
+def test_a_special_edition_the_same_day_is_a_separate_digest(
+    app: Flask, planned_digests: list[int]
+) -> None:
+    weekly = plan_weekly(now=MONDAY).digest
+    special = plan_special(regions=["russie"], intro="Sommet de crise.", now=MONDAY).digest
+    other = plan_special(now=MONDAY + timedelta(hours=2)).digest
+
+    assert len({weekly.id, special.id, other.id}) == 3
+    assert special.edition_key == "special-2026-11-30-1"
+    assert other.edition_key == "special-2026-11-30-2"
+    assert special.region_slugs == ["russie"] and special.intro == "Sommet de crise."
+
+
+def test_a_repeated_special_request_with_the_same_key_makes_one_digest(
+    app: Flask, planned_digests: list[int]
+) -> None:
+    first = plan_special(request_key="form-7Hq2", now=MONDAY)
+    again = plan_special(request_key="form-7Hq2", now=MONDAY)
+
+    assert first.created and not again.created
+    assert len(digests()) == 1
+
+
+def test_every_new_edition_is_handed_to_the_delivery_engine_once_committed(
+    app: Flask, planned_digests: list[int]
+) -> None:
+    weekly = plan_weekly(now=MONDAY).digest
+    plan_weekly(now=MONDAY)
+    special = plan_special(now=MONDAY).digest
+
+    if "delivery.plan" in app.extensions["celery"].tasks and not planned_digests:
+        # The delivery engine planned them: each left the planned state exactly once.
+        db.session.expire_all()
+        assert all(d.planned_at is not None for d in digests())
+    else:
+        assert planned_digests == [weekly.id, special.id]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"regions": ["atlantide"]}, "unknown region(s): atlantide"),
+        ({"since": MONDAY, "until": MONDAY - timedelta(days=1)}, "must start before"),
+        ({"pinned_article_id": 999_999}, "no article 999999"),
+        ({"request_key": "a b"}, "request key"),
+    ],
+)
+def test_a_special_edition_that_cannot_be_made_says_why(
+    app: Flask, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(EditionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        plan_special(now=MONDAY, **kwargs)
+    assert digests() == []
