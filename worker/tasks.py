@@ -31,7 +31,12 @@ def purge_pending() -> None:
 
 @shared_task(name="digests.plan_weekly")
 def plan_weekly() -> None:
-    log.info("weekly digest planning is not configured yet")
+    """Once per ISO week, however often it runs: the edition key is unique."""
+    from newsletter.digests.editions import plan_weekly as plan
+
+    edition = plan()
+    state = "planned" if edition.created else "already planned"
+    log.info("weekly digest %s %s", edition.digest.edition_key, state)
 
 
 @shared_task(name="delivery.reconcile")
