@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,35 @@ def plan_weekly() -> None:
     log.info("weekly digest %s %s", edition.digest.edition_key, state)
 
 
+@shared_task(name="delivery.plan")
+def plan_delivery(digest_id: int) -> None:
+    from newsletter.delivery import plan
+
+    plan(digest_id)
+
+
+@shared_task(name="delivery.drain")
+def drain_delivery(digest_id: int, batch_key: str | None = None) -> None:
+    """Send for a while; when time is up and rows remain, one successor takes over."""
+    from newsletter import jobs
+    from newsletter.delivery.drain import drain
+    from newsletter.models import db
+
+    if drain(digest_id).more:
+        jobs.enqueue("delivery.drain", digest_id)
+        db.session.commit()
+
+
 @shared_task(name="delivery.reconcile")
 def reconcile() -> None:
-    log.info("delivery reconciliation is not configured yet")
+    from newsletter.delivery.reconcile import reconcile as run
+
+    run()
+
+
+@worker_ready.connect
+def _reconcile_at_start(sender: object, **_: object) -> None:
+    """A restarted worker picks up what a killed one left (expired leases, lost drains)."""
+    from celery import current_app as celery
+
+    celery.send_task("delivery.reconcile")

@@ -34,6 +34,15 @@ class SmtpSink:
     messages: list[Received] = field(default_factory=list)
     # Called with each recipient; return an SMTP reply ("451 ...") to refuse it, None to accept.
     rcpt_policy: Callable[[str], str | None] | None = None
+    # Called with the 1-based number of each transaction reaching DATA (message content
+    # received): "before" drops the connection without keeping it, "after" keeps it and drops
+    # the connection instead of replying (the reply is lost: the sender cannot know).
+    drop_policy: Callable[[int], str | None] | None = None
+    # Called with each message as it is accepted, before the reply goes out.
+    on_message: Callable[[Received], None] | None = None
+    transactions: int = 0
+    # Advertise PIPELINING (aiosmtpd reads commands in order, so it copes with pipelined ones).
+    pipelining: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
 
@@ -72,6 +81,19 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_EHLO(  # noqa: N802
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.sink.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_RCPT(  # noqa: N802
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
@@ -84,8 +106,18 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         data = envelope.original_content or envelope.content
         assert isinstance(data, bytes)
+        received = Received(str(envelope.mail_from), [str(r) for r in envelope.rcpt_tos], data)
         with self.sink._lock:
-            self.sink.messages.append(
-                Received(str(envelope.mail_from), [str(r) for r in envelope.rcpt_tos], data)
-            )
+            self.sink.transactions += 1
+            number = self.sink.transactions
+        drop = self.sink.drop_policy(number) if self.sink.drop_policy else None
+        if drop == "before":
+            server.transport.abort()
+            return "421 closing"
+        if self.sink.on_message:
+            self.sink.on_message(received)
+        with self.sink._lock:
+            self.sink.messages.append(received)
+        if drop == "after":
+            server.transport.abort()
         return "250 Message accepted"

@@ -1,0 +1,354 @@
+"""The ledger's statements: plan, claim, hand over, record, release, finish. Each is one commit.
+
+The rows are the checkpoint. Every write by a sender is fenced by its lease token, so a worker
+that lost its lease (killed, too slow, digest paused) can never hand a row over twice.
+See docs/delivery.md for the state machine and the commit points C0 to C3.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from newsletter.models import (
+    OPEN_STATES,
+    Delivery,
+    DeliveryState,
+    Digest,
+    DigestStatus,
+    Subscriber,
+    SubscriberStatus,
+    db,
+    subscriber_regions,
+    utcnow,
+)
+from newsletter.models.base import UTCDateTime
+from newsletter.models.region import Region
+
+deliveries = Delivery.__table__
+digests = Digest.__table__
+CLAIMABLE = (DeliveryState.PENDING, DeliveryState.DEFERRED)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    subscriber_id: int | None
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Batch:
+    digest_id: int
+    lease_token: str
+    rows: tuple[Claimed, ...]
+
+
+def _now(value: datetime) -> sa.BindParameter[datetime]:
+    return sa.bindparam(None, value, type_=UTCDateTime())
+
+
+# -- C0: planning ------------------------------------------------------------------------------
+
+
+def plan_rows(digest: Digest, *, regions_with_news: set[str] | None, now: datetime) -> int:
+    """One INSERT … SELECT: a row per confirmed, unpaused reader confirmed before planning.
+
+    Readers none of whose regions has news are inserted as `skipped` in the same statement
+    (None: we cannot tell, every row is pending and the sender decides). Re-running it adds
+    nothing: ON CONFLICT (digest_id, subscriber_id) DO NOTHING. Returns the digest's row count.
+    """
+    s = Subscriber.__table__
+    if regions_with_news is None:
+        state: sa.ColumnElement[str] = sa.literal(DeliveryState.PENDING.value)
+    else:
+        region_ids = sa.select(Region.id).where(Region.slug.in_(sorted(regions_with_news)))
+        has_news = sa.exists().where(
+            subscriber_regions.c.subscriber_id == s.c.id,
+            subscriber_regions.c.region_id.in_(region_ids.scalar_subquery()),
+        )
+        state = sa.case((has_news, DeliveryState.PENDING.value), else_=DeliveryState.SKIPPED.value)
+    source = sa.select(
+        sa.literal(digest.id),
+        s.c.id,
+        state,
+        sa.literal(0),
+        _now(now),
+        _now(now),
+    ).where(
+        s.c.status == SubscriberStatus.CONFIRMED.value,
+        s.c.paused.is_(False),
+        s.c.confirmed_at <= _now(now),
+    )
+    columns = ["digest_id", "subscriber_id", "state", "attempts", "next_attempt_at", "created_at"]
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(deliveries).from_select(columns, source).on_conflict_do_nothing()
+    db.session.execute(statement)
+    count = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(deliveries)
+        .where(deliveries.c.digest_id == digest.id)
+    ).scalar_one()
+    return int(count)
+
+
+# -- C1: the claim -----------------------------------------------------------------------------
+
+
+def claim(digest_id: int, *, size: int, lease_seconds: float, now: datetime | None = None) -> Batch:
+    """Take up to `size` due rows of a sending digest with a fresh lease, in one statement.
+
+    PostgreSQL: the rows are picked FOR UPDATE SKIP LOCKED, so concurrent workers never wait on
+    each other nor take the same row. SQLite has one writer: BEGIN IMMEDIATE takes the write
+    lock first, so the conditional UPDATE reads and writes under it.
+    """
+    now = now or utcnow()
+    token = secrets.token_hex(16)
+    due = (
+        sa.select(deliveries.c.id)
+        .where(
+            deliveries.c.digest_id == digest_id,
+            deliveries.c.state.in_([s.value for s in CLAIMABLE]),
+            deliveries.c.next_attempt_at <= _now(now),
+        )
+        .order_by(deliveries.c.id)
+        .limit(size)
+    )
+    sending = sa.exists().where(
+        digests.c.id == digest_id, digests.c.status == DigestStatus.SENDING.value
+    )
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        statement = (
+            deliveries.update()
+            .where(deliveries.c.id.in_(due.scalar_subquery()), sending)
+            .values(
+                state=DeliveryState.SENDING.value,
+                attempts=deliveries.c.attempts + 1,
+                lease_token=token,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                handoff_at=None,
+            )
+            .returning(
+                deliveries.c.id,
+                deliveries.c.subscriber_id,
+                deliveries.c.attempts,
+                deliveries.c.created_at,
+            )
+        )
+        rows = conn.execute(statement).all()
+        conn.commit()
+    claimed = sorted((Claimed(r[0], r[1], r[2], r[3]) for r in rows), key=lambda c: c.id)
+    return Batch(digest_id, token, tuple(claimed))
+
+
+# -- C2: the handoff marker ----------------------------------------------------------------------
+
+
+def hand_over(
+    batch: Batch, ids: Sequence[int], *, lease_seconds: float, now: datetime | None = None
+) -> set[int]:
+    """Mark rows as handed over just before their SMTP transactions; returns those still ours.
+
+    Fenced: only rows still `sending` under our token, with a live lease, of a digest still
+    sending. It also renews the lease on the rest of the batch (the heartbeat). From here on a
+    lost reply makes a row `uncertain`, never re-sent.
+    """
+    if not ids:
+        return set()
+    now = now or utcnow()
+    sending = sa.exists().where(
+        digests.c.id == batch.digest_id, digests.c.status == DigestStatus.SENDING.value
+    )
+    mine = sa.and_(
+        deliveries.c.lease_token == batch.lease_token,
+        deliveries.c.state == DeliveryState.SENDING.value,
+        deliveries.c.lease_expires_at > _now(now),
+        sending,
+    )
+    with db.engine.begin() as conn:
+        _begin_write(conn)
+        rows = conn.execute(
+            deliveries.update()
+            .where(deliveries.c.id.in_(list(ids)), mine)
+            .values(handoff_at=now, lease_expires_at=now + timedelta(seconds=lease_seconds))
+            .returning(deliveries.c.id)
+        ).all()
+        if rows:
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.id.in_([r.id for r in batch.rows]), mine)
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+            )
+    return {r[0] for r in rows}
+
+
+def _begin_write(conn: sa.Connection) -> None:
+    """On SQLite, take the write lock now rather than fail to upgrade a read lock later."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# -- C3: results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    delivery_id: int
+    state: DeliveryState
+    code: int | None = None
+    reply: str | None = None
+    message_id: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+def record(batch: Batch, results: Iterable[Result], *, now: datetime | None = None) -> None:
+    """Write the outcomes of one group in one commit, each fenced by our lease token.
+
+    Terminal outcomes drop the lease; a deferral also clears the handoff marker (nothing was
+    delivered). A row no longer ours (reclaimed by the reconciler) is left as it is.
+    """
+    now = now or utcnow()
+    params = []
+    for r in results:
+        terminal = r.state not in OPEN_STATES
+        params.append(
+            {
+                "b_id": r.delivery_id,
+                "b_token": batch.lease_token,
+                "b_state": r.state.value,
+                "b_code": r.code,
+                "b_reply": (r.reply or "")[:1000] or None,
+                "b_message_id": r.message_id,
+                "b_sent_at": now if r.state is DeliveryState.SENT else None,
+                "b_finished_at": now if terminal else None,
+                "b_next": r.next_attempt_at or now,
+                "b_clear": r.state in (DeliveryState.DEFERRED, DeliveryState.PENDING),
+            }
+        )
+    if not params:
+        return
+    statement = (
+        deliveries.update()
+        .where(
+            deliveries.c.id == sa.bindparam("b_id"),
+            deliveries.c.lease_token == sa.bindparam("b_token"),
+        )
+        .values(
+            state=sa.bindparam("b_state"),
+            smtp_code=sa.bindparam("b_code"),
+            smtp_reply=sa.bindparam("b_reply"),
+            message_id=sa.func.coalesce(sa.bindparam("b_message_id"), deliveries.c.message_id),
+            sent_at=sa.bindparam("b_sent_at", type_=UTCDateTime()),
+            finished_at=sa.bindparam("b_finished_at", type_=UTCDateTime()),
+            next_attempt_at=sa.bindparam("b_next", type_=UTCDateTime()),
+            handoff_at=sa.case(
+                (sa.bindparam("b_clear", type_=sa.Boolean()), None),
+                else_=deliveries.c.handoff_at,
+            ),
+            lease_token=None,
+            lease_expires_at=None,
+        )
+    )
+    with db.engine.begin() as conn:
+        _begin_write(conn)
+        conn.execute(statement, params)
+
+
+def release(batch: Batch, ids: Iterable[int]) -> None:
+    """Give back rows that were claimed but never handed over (pause, relay down, budget)."""
+    ids = list(ids)
+    if not ids:
+        return
+    with db.engine.begin() as conn:
+        _begin_write(conn)
+        conn.execute(
+            deliveries.update()
+            .where(
+                deliveries.c.id.in_(ids),
+                deliveries.c.lease_token == batch.lease_token,
+                deliveries.c.handoff_at.is_(None),
+            )
+            .values(
+                state=DeliveryState.PENDING.value,
+                attempts=deliveries.c.attempts - 1,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+        )
+
+
+def reopen(ids: Iterable[int]) -> None:
+    """Failed rows that were our own fault (the relay refused us) go back to pending."""
+    ids = list(ids)
+    if not ids:
+        return
+    with db.engine.begin() as conn:
+        _begin_write(conn)
+        conn.execute(
+            deliveries.update()
+            .where(deliveries.c.id.in_(ids), deliveries.c.state == DeliveryState.FAILED.value)
+            .values(
+                state=DeliveryState.PENDING.value,
+                finished_at=None,
+                handoff_at=None,
+                smtp_code=None,
+            )
+        )
+
+
+# -- progress and the end ----------------------------------------------------------------------
+
+
+def digest_progress(digest_id: int) -> dict[str, int]:
+    """Counts by state, from the rows (every state present, zero when none)."""
+    counts = {state.value: 0 for state in DeliveryState}
+    rows = db.session.execute(
+        sa.select(deliveries.c.state, sa.func.count())
+        .where(deliveries.c.digest_id == digest_id)
+        .group_by(deliveries.c.state)
+    ).all()
+    for state, count in rows:
+        counts[str(getattr(state, "value", state))] = int(count)
+    return counts
+
+
+def finish_if_done(digest_id: int, *, now: datetime | None = None) -> bool:
+    """Sending → finished when no row is pending, sending or deferred: decided by a count."""
+    now = now or utcnow()
+    still_open = sa.exists().where(
+        deliveries.c.digest_id == digest_id,
+        deliveries.c.state.in_([s.value for s in OPEN_STATES]),
+    )
+    with db.engine.begin() as conn:
+        _begin_write(conn)
+        result = conn.execute(
+            digests.update()
+            .where(
+                digests.c.id == digest_id,
+                digests.c.status == DigestStatus.SENDING.value,
+                ~still_open,
+            )
+            .values(status=DigestStatus.FINISHED.value, finished_at=now)
+        )
+    return bool(result.rowcount)
+
+
+def next_due(digest_id: int) -> datetime | None:
+    """When the earliest pending or deferred row of a digest becomes claimable."""
+    return db.session.execute(
+        sa.select(sa.func.min(deliveries.c.next_attempt_at)).where(
+            deliveries.c.digest_id == digest_id,
+            deliveries.c.state.in_([s.value for s in CLAIMABLE]),
+        )
+    ).scalar_one_or_none()

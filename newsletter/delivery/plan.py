@@ -1,0 +1,60 @@
+"""plan(digest_id): C0, the audience frozen in one transaction, then the drains enqueued."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import current_app
+
+from newsletter.delivery import ledger
+from newsletter.delivery.control import enqueue_drains
+from newsletter.models import Digest, DigestStatus, db, utcnow
+
+log = logging.getLogger("newsletter.delivery")
+
+
+def plan(digest_id: int) -> int:
+    """Create the digest's delivery rows and start sending; idempotent. Returns the row count.
+
+    planned → sending in the same commit as the INSERT … SELECT: a second call (a redelivered
+    task, the reconciler) finds the digest already sending and only enqueues drains again.
+    """
+    started = time.monotonic()
+    digest = db.session.execute(
+        db.select(Digest).where(Digest.id == digest_id).with_for_update()
+    ).scalar_one_or_none()
+    if digest is None:
+        db.session.rollback()
+        return 0
+    if digest.status is not DigestStatus.PLANNED:
+        count = digest.planned_count
+        if digest.status is DigestStatus.SENDING:
+            enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
+        db.session.commit()
+        return count
+    now = utcnow()
+    count = ledger.plan_rows(digest, regions_with_news=_regions_with_news(digest), now=now)
+    digest.status = DigestStatus.SENDING
+    digest.planned_at = digest.planned_at or now
+    digest.started_at = now
+    digest.planned_count = count
+    enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
+    db.session.commit()
+    log.info(
+        "delivery.planned digest=%s rows=%s seconds=%.2f",
+        digest_id,
+        count,
+        time.monotonic() - started,
+    )
+    return count
+
+
+def _regions_with_news(digest: Digest) -> set[str] | None:
+    """Regions with an article in the window; None (all pending) with a pinned story."""
+    from newsletter.digests.assemble import load_window
+
+    window = load_window(digest)
+    if window.pinned is not None:
+        return None
+    return window.region_slugs_with_news()

@@ -1,0 +1,32 @@
+"""Delivery fixtures: the app sending into the real SMTP sink, with no rate cap and short waits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from newsletter.delivery.drain import close_streams
+from tests.support.smtp import SmtpSink
+
+
+@pytest.fixture
+def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
+    return {
+        "SMTP_URL": smtp_sink.url,
+        "SEND_RATE_PER_SECOND": 0.0,
+        "SEND_BATCH_SIZE": 50,
+        "SEND_GROUP_SIZE": 10,
+        "SEND_RETRY_MIN_SECONDS": 0.2,
+        "SEND_RETRY_MAX_SECONDS": 1.0,
+        "SEND_TASK_SECONDS": 30,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connections() -> Iterator[None]:
+    """Each test opens its own SMTP connection (the sink is new for each test)."""
+    close_streams()
+    yield
+    close_streams()
