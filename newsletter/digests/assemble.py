@@ -51,9 +51,17 @@ class Window:
     articles: tuple[ArticleItem, ...]
     regions: tuple[RegionInfo, ...]
     pinned: ArticleItem | None = None
+    # The edition's regions when it is limited to some; None: every region.
+    limited_to: frozenset[str] | None = None
 
     def region_slugs_with_news(self) -> set[str]:
         return {slug for article in self.articles for slug in article.region_slugs}
+
+    def pinned_for(self, reader_regions: Iterable[str]) -> bool:
+        """The top story goes to every reader of the edition, even one with nothing else new."""
+        if self.pinned is None:
+            return False
+        return self.limited_to is None or bool(self.limited_to & set(reader_regions))
 
 
 def load_window(digest: Digest) -> Window:
@@ -79,7 +87,12 @@ def load_window(digest: Digest) -> Window:
     if digest.pinned_article_id is not None:
         found = db.session.get(Article, digest.pinned_article_id)
         pinned = to_item(found, None) if found is not None else None
-    return Window(articles=tuple(articles), regions=regions, pinned=pinned)
+    return Window(
+        articles=tuple(articles),
+        regions=regions,
+        pinned=pinned,
+        limited_to=frozenset(allowed) if allowed is not None else None,
+    )
 
 
 def to_item(article: Article, allowed: set[str] | None) -> ArticleItem:

@@ -132,7 +132,8 @@ class DigestComposer:
 
     def _render(self, slugs: tuple[str, ...], language: str) -> DigestBody | None:
         sections = assemble(self.window, slugs)
-        if not sections:
+        pinned = self.window.pinned if self.window.pinned_for(slugs) else None
+        if not sections and pinned is None:
             return None
         url = view_url(self.edition.id, slugs, language)
         marks = self._marks
@@ -142,20 +143,21 @@ class DigestComposer:
             view_url=url,
             greeting=marks["greet"],
         )
+        followed = [r.name(language) for r in self.window.regions if r.slug in slugs]
         rendered = render_digest(
             self.edition,
             sections,
-            self.window.pinned,
+            pinned,
+            followed=followed,
             language=language,
             links=links,
             base_url=self.settings.base_url,
         )
-        pinned = (self.window.pinned.id,) if self.window.pinned else ()
         return DigestBody(
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            article_ids=pinned + article_ids(sections),
+            article_ids=((pinned.id,) if pinned else ()) + article_ids(sections),
             region_slugs=slugs,
             language=language,
             view_url=url,

@@ -111,6 +111,7 @@ def render_digest(
     sections: Sequence[DigestSection],
     pinned: ArticleItem | None,
     *,
+    followed: Sequence[str],
     language: str,
     links: Links,
     base_url: str,
@@ -134,7 +135,7 @@ def render_digest(
         intro=[p.strip() for p in (edition.intro or "").split("\n\n") if p.strip()],
         top=top,
         sections=views,
-        why=labels["why"].format(regions=", ".join(region_names)),
+        why=labels["why"].format(regions=", ".join(followed)),
         preheader=_shorten(labels["preheader_sep"].join(one_line(t) for t in titles), 140),
         links=links,
         base_url=base_url,
@@ -151,19 +152,17 @@ def subject_line(
 ) -> str:
     """'Russie, Afrique : 5 articles — semaine 48'; a special edition with a top story names it."""
     labels = LABELS[language]
-    if edition.kind is DigestKind.SPECIAL and pinned is not None:
-        return one_line(f"{labels['special']} — {pinned.title}")
+    special = edition.kind is DigestKind.SPECIAL
+    if pinned is not None and (special or not region_names):
+        prefix = labels["special"] if special else labels["week"].format(week=edition.week)
+        return one_line(f"{prefix[:1].upper()}{prefix[1:]} — {pinned.title}")
     regions = ", ".join(region_names[:3])
     if len(region_names) > 3:
         extra = len(region_names) - 3
         key = "more_region" if extra == 1 else "more_regions"
         regions = labels[key].format(regions=regions, count=extra)
     amount = labels["article"] if count == 1 else labels["articles"].format(count=count)
-    tail = (
-        labels["special"]
-        if edition.kind is DigestKind.SPECIAL
-        else labels["week"].format(week=edition.week)
-    )
+    tail = labels["special"] if special else labels["week"].format(week=edition.week)
     return one_line(f"{regions}{labels['colon']}{amount} — {tail}")
 
 

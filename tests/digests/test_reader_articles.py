@@ -92,3 +92,28 @@ def test_articles_outside_the_window_are_left_out(
 
     # The window is half-open: Azovstal, published at its very end, waits for the next one.
     assert titles(composer.body_for(("russie",), "fr").article_ids) == [SUEDE]
+
+
+def test_a_top_story_reaches_every_reader_of_the_edition_even_with_nothing_else_new(
+    app: Flask,
+    sample_articles: None,
+    planned_digests: list[int],
+    make_reader: Callable[..., Subscriber],
+) -> None:
+    iran = db.session.execute(db.select(Article).where(Article.title == IRAN)).scalar_one()
+    edition = plan_special(
+        regions=["moyen-orient", "asie"],
+        since=SAMPLE_SINCE,
+        until=SAMPLE_UNTIL,
+        pinned_article_id=iran.id,
+    )
+    composer = DigestComposer.load(edition.digest.id)
+
+    asie = composer.body_for(("asie",), "fr")
+    moyen_orient = composer.body_for(("moyen-orient",), "en")
+
+    assert titles(asie.article_ids) == [IRAN]
+    assert asie.subject == f"Édition spéciale — {IRAN}"
+    assert "Vous recevez cette lettre car vous suivez : Asie." in asie.text
+    assert titles(moyen_orient.article_ids) == [IRAN, LIBAN]
+    assert composer.body_for(("russie",), "fr") is None
