@@ -22,25 +22,26 @@ class Decoded:
 
 
 def declared_encoding(document: bytes, content_type: str | None) -> str | None:
-    """The HTTP charset wins over the XML declaration (RFC 7303)."""
+    """The charset label as declared; the HTTP one wins over the XML declaration (RFC 7303)."""
     found = _CHARSET.search(content_type or "")
     if found:
-        return _codec(found.group(1))
+        return found.group(1)
     declaration = _XML_DECLARATION.match(document[:500])
-    return _codec(declaration.group(2).decode("ascii")) if declaration else None
+    return declaration.group(2).decode("ascii") if declaration else None
 
 
 def to_utf8(document: bytes, *, content_type: str | None = None) -> Decoded:
     """Decode by what the bytes are, not only by what they claim; say when they disagree."""
     if document.startswith(codecs.BOM_UTF8):
         document = document[len(codecs.BOM_UTF8) :]
-    declared = declared_encoding(document, content_type)
+    label = declared_encoding(document, content_type)
+    declared = _codec(label) if label else None
     text, actual = _decode(document, declared)
     problem = None
     if declared is None and actual != "utf-8":
-        problem = f"no encoding declared and the content is not UTF-8; read as {actual}"
+        problem = f"no known encoding declared and the content is not UTF-8; read as {actual}"
     elif declared is not None and actual != declared:
-        problem = f"declared encoding {declared} does not match the content; read as {actual}"
+        problem = f"declared encoding {label} does not match the content; read as {actual}"
     return Decoded(document=_relabel(text.encode("utf-8")), encoding=actual, problem=problem)
 
 
