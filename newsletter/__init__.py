@@ -99,11 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     from newsletter.extensions import csrf
     from newsletter.subscriptions.views import bp as subscriptions_bp
     from newsletter.web.health import bp as health_bp
-    from newsletter.web.home import bp as home_bp
 
     api.load_routes()
     app.register_blueprint(health_bp)
-    app.register_blueprint(home_bp)
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(admin_bp)
     # The API authenticates by bearer token, not by cookie: CSRF does not apply to it.

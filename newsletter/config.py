@@ -117,6 +117,16 @@ def _cron(name: str, raw: str) -> str:
     return raw
 
 
+def _rate_limit(name: str, raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(name, f"not a rate limit (e.g. '5 per minute'): {raw!r}") from None
+    return raw
+
+
 def _region_aliases(name: str, raw: str) -> dict[str, str]:
     """'Europe=union-europeenne; Proche-Orient=moyen-orient': feed label -> region slug."""
     from newsletter.ingest.classify import normalize
@@ -176,6 +186,12 @@ SETTINGS: dict[str, Setting] = {
     "CONFIRM_TOKEN_DAYS": Setting(7, _int, "days a confirmation link stays valid"),
     "PENDING_PURGE_DAYS": Setting(30, _int, "days after which unconfirmed readers are purged"),
     "RATELIMIT_ENABLED": Setting(True, _bool, "rate limits on public endpoints"),
+    "SUBSCRIBE_IP_LIMIT": Setting(
+        "5 per minute; 30 per hour", _rate_limit, "subscription requests per client IP"
+    ),
+    "ADDRESS_MAIL_LIMIT": Setting(
+        "1 per 15 minutes; 3 per day", _rate_limit, "confirmation emails per address"
+    ),
     "SEND_RATE_PER_SECOND": Setting(50.0, _float, "messages per second to the SMTP relay"),
     "SEND_RATE_PER_HOUR": Setting(0, _int, "messages per hour to the relay; 0: no hourly cap"),
     "SEND_BATCH_SIZE": Setting(200, _int, "deliveries claimed per batch"),

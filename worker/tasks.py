@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from celery.signals import worker_ready
 
+from newsletter.mail.smtp import TemporaryFailure
+
 log = logging.getLogger(__name__)
 
 
@@ -27,7 +29,51 @@ def poll_feed(feed_id: int) -> None:
 
 @shared_task(name="subscriptions.purge_pending")
 def purge_pending() -> None:
-    log.info("purging pending readers is not configured yet")
+    from flask import current_app
+
+    from newsletter.subscriptions.service import purge_pending as purge
+
+    purged = purge(older_than_days=current_app.config["PENDING_PURGE_DAYS"])
+    log.info("purged %d unconfirmed readers", purged)
+
+
+# Reader emails: a lost relay is retried with backoff; a refusal (5xx) rises and stays visible.
+_READER_MAIL = {
+    "autoretry_for": (TemporaryFailure,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="subscriptions.send_confirmation", **_READER_MAIL)
+def send_confirmation(subscriber_id: int) -> None:
+    from newsletter.subscriptions import emails
+
+    emails.send_confirmation(subscriber_id)
+
+
+@shared_task(name="subscriptions.send_already_subscribed", **_READER_MAIL)
+def send_already_subscribed(subscriber_id: int) -> None:
+    from newsletter.subscriptions import emails
+
+    emails.send_already_subscribed(subscriber_id)
+
+
+@shared_task(name="subscriptions.send_erase_link", **_READER_MAIL)
+def send_erase_link(subscriber_id: int) -> None:
+    from newsletter.subscriptions import emails
+
+    emails.send_erase_link(subscriber_id)
+
+
+@shared_task(name="subscriptions.send_confirmations", **_READER_MAIL)
+def send_confirmations(subscriber_ids: list[int]) -> None:
+    """One task per chunk of imported readers, not one per reader."""
+    from newsletter.subscriptions import emails
+
+    for subscriber_id in subscriber_ids:
+        emails.send_confirmation(subscriber_id)
 
 
 @shared_task(name="digests.plan_weekly")

@@ -1,7 +1,95 @@
-"""Public pages of the subscription flow."""
+"""Public pages of the subscription flow: parse, call a service, render. GET never changes state."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import TooManyRequests
+
+from newsletter.extensions import limiter
+from newsletter.subscriptions import service
+from newsletter.subscriptions.abuse import take_mail_slot
+from newsletter.subscriptions.consent import consent_text, form_version
+from newsletter.subscriptions.forms import ButtonForm, check_submission, region_choices
+from newsletter.subscriptions.service import Provenance
 
 bp = Blueprint("subscriptions", __name__)
+
+
+def subscribe_ip_limit() -> str:
+    return str(current_app.config["SUBSCRIBE_IP_LIMIT"])
+
+
+def provenance(source: str, language: str | None = None) -> Provenance:
+    """Who asked: the client IP as ProxyFix trusted it, never a raw X-Forwarded-For."""
+    return Provenance(
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string or None,
+        source=source,
+        form_version=form_version(language) if language else None,
+    )
+
+
+def _page(status: int = 200, **context: Any) -> tuple[str, int]:
+    """The subscription form, with what the reader typed and the problems found in it."""
+    regions = [(r.slug, r.name(_locale())) for r in service.all_regions()]
+    values = context.pop("values", {"language": _locale(), "regions": []})
+    body = render_template(
+        "web/subscribe.html",
+        form=ButtonForm(),
+        regions=region_choices(regions),
+        values=values,
+        consent=consent_text(),
+        **context,
+    )
+    return body, status
+
+
+@bp.route("/", methods=["GET", "POST"], endpoint="index")
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.shared_limit(subscribe_ip_limit, scope="subscribe", methods=["POST"])
+def subscribe() -> tuple[str, int] | str:
+    """The form; its POST answers the same page whatever state the address is in."""
+    if request.method == "GET":
+        return _page()
+    language = request.form.get("language")
+    if language in service.LANGUAGES:
+        g.language = language
+    values = {
+        "email": request.form.get("email", ""),
+        "name": request.form.get("name", ""),
+        "regions": request.form.getlist("regions"),
+        "language": language,
+    }
+    subscription, problems = check_submission(
+        **values,
+        honeypot=request.form.get("website", ""),
+        known_regions=[r.slug for r in service.all_regions()],
+    )
+    if subscription is None:
+        return _page(400, values=values, errors=problems.fields, rejected=problems.honeypot)
+    if not take_mail_slot(subscription.email):
+        raise TooManyRequests()
+    service.subscribe(subscription, provenance("form", subscription.language))
+    return render_template("web/subscribed.html")
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+@bp.errorhandler(429)
+def too_many(error: Exception) -> tuple[str, int]:
+    return render_template("web/message.html", kind="too-many"), 429
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    return render_template("web/message.html", kind="csrf"), 400
+
+
+# The signed-link pages (confirm, unsubscribe, manage, erase) attach to `bp` from links.py.
+from newsletter.subscriptions import links  # noqa: E402, F401

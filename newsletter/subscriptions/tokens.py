@@ -1,0 +1,113 @@
+"""Signed reader links: one salt per purpose, HMAC only (cheap enough to sign once per digest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+# One list today; the id is in every token so a second list cannot reuse another's links.
+LIST_ID = "ri"
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm-v1"
+    UNSUBSCRIBE = "unsub-v1"
+    MANAGE = "manage-v1"
+    ERASE = "erase-v1"
+
+
+ERASE_MAX_AGE = 3600
+
+
+class InvalidToken(Exception):
+    """Forged, damaged, for another purpose, or for another list."""
+
+
+class ExpiredToken(Exception):
+    """Genuine but too old; carries the reader's id so a new link can be offered."""
+
+    def __init__(self, subscriber_id: int, nonce: str | None) -> None:
+        super().__init__("expired")
+        self.subscriber_id = subscriber_id
+        self.nonce = nonce
+
+
+@dataclass(frozen=True)
+class TokenData:
+    subscriber_id: int
+    nonce: str | None
+
+
+@dataclass(frozen=True)
+class ReaderLinks:
+    unsubscribe_url: str
+    manage_url: str
+
+
+@lru_cache(maxsize=32)
+def _serializer(secret_keys: tuple[str, ...], salt: str) -> URLSafeTimedSerializer:
+    # Key rotation: itsdangerous signs with the last key and accepts every key of the list.
+    return URLSafeTimedSerializer(list(secret_keys), salt=salt)
+
+
+def _keys() -> tuple[str, ...]:
+    old = current_app.config.get("OLD_SECRET_KEYS") or ()
+    return (*old, current_app.config["SECRET_KEY"])
+
+
+def sign(purpose: Purpose, subscriber_id: int, nonce: str | None = None) -> str:
+    payload: dict[str, object] = {"sid": subscriber_id, "lid": LIST_ID}
+    if nonce is not None:
+        payload["nonce"] = nonce
+    return str(_serializer(_keys(), purpose.value).dumps(payload))
+
+
+def read(purpose: Purpose, token: str, *, max_age: int | None = None) -> TokenData:
+    """The token's reader id and nonce; InvalidToken or ExpiredToken otherwise."""
+    serializer = _serializer(_keys(), purpose.value)
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        data = _data(exc.payload)
+        raise ExpiredToken(data.subscriber_id, data.nonce) from None
+    except BadSignature:
+        raise InvalidToken from None
+    return _data(payload)
+
+
+def _data(payload: object) -> TokenData:
+    if not isinstance(payload, dict) or payload.get("lid") != LIST_ID:
+        raise InvalidToken
+    sid, nonce = payload.get("sid"), payload.get("nonce")
+    if not isinstance(sid, int) or not (nonce is None or isinstance(nonce, str)):
+        raise InvalidToken
+    return TokenData(subscriber_id=sid, nonce=nonce)
+
+
+def confirm_max_age() -> int:
+    return int(current_app.config["CONFIRM_TOKEN_DAYS"]) * 86400
+
+
+def absolute(path: str) -> str:
+    """Links in emails are built from BASE_URL: they work from a worker, outside any request."""
+    return f"{current_app.config['BASE_URL']}{path}"
+
+
+def confirm_url(subscriber_id: int, nonce: str) -> str:
+    return absolute(f"/confirm/{sign(Purpose.CONFIRM, subscriber_id, nonce)}")
+
+
+def erase_url(subscriber_id: int, nonce: str) -> str:
+    return absolute(f"/erase/{sign(Purpose.ERASE, subscriber_id, nonce)}")
+
+
+def reader_links(subscriber_id: int) -> ReaderLinks:
+    """The links every email carries; they never expire (unsubscribe must always work)."""
+    return ReaderLinks(
+        unsubscribe_url=absolute(f"/unsubscribe/{sign(Purpose.UNSUBSCRIBE, subscriber_id)}"),
+        manage_url=absolute(f"/manage/{sign(Purpose.MANAGE, subscriber_id)}"),
+    )
