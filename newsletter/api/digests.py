@@ -1,3 +1,82 @@
-"""API routes: digests."""
+"""API routes: digests. Trigger an edition, follow its sending."""
 
-from newsletter.api import bp  # noqa: F401
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, jsonify, request, url_for
+from werkzeug.wrappers import Response
+
+from newsletter.api import bp
+from newsletter.api.auth import token_required
+from newsletter.digests.editions import EditionError, parse_moment, plan_special, plan_weekly
+from newsletter.digests.status import digest_report
+
+FIELDS = {"kind", "regions", "since", "until", "intro", "pinned_article_id", "request_key"}
+
+
+@bp.post("/digests")
+@token_required
+def create_digest() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
+    """Start an edition: {"kind": "special"|"weekly", "regions", "since", "until", "intro", ...}.
+
+    201 with the new digest; 200 with the existing one when the edition already exists
+    (this week's weekly, or a special with the same request key / Idempotency-Key header).
+    """
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _error("a JSON object is required"), 400
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        return _error(f"unknown field(s): {', '.join(unknown)}"), 400
+    try:
+        edition = _plan(data)
+    except (EditionError, TypeError, ValueError) as exc:
+        return _error(str(exc)), 400
+    report = digest_report(edition.digest.id)
+    location = {"Location": url_for("api.show_digest", digest_id=edition.digest.id)}
+    return jsonify(report), (201 if edition.created else 200), location
+
+
+def _plan(data: dict[str, Any]) -> Any:
+    kind = data.get("kind", "special")
+    if kind == "weekly":
+        extra = sorted(set(data) - {"kind"})
+        if extra:
+            raise EditionError(f"a weekly digest takes no {', '.join(extra)}")
+        return plan_weekly()
+    if kind != "special":
+        raise EditionError("kind must be 'special' or 'weekly'")
+    zone = current_app.config["TIMEZONE"]
+    regions = data.get("regions") or []
+    if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+        raise EditionError("regions must be a list of region slugs")
+    pinned = data.get("pinned_article_id")
+    if pinned is not None and (not isinstance(pinned, int) or isinstance(pinned, bool)):
+        raise EditionError("pinned_article_id must be an article id")
+    intro = data.get("intro")
+    if intro is not None and not isinstance(intro, str):
+        raise EditionError("intro must be text")
+    since, until = data.get("since"), data.get("until")
+    return plan_special(
+        regions=regions,
+        since=parse_moment(str(since), timezone=zone) if since else None,
+        until=parse_moment(str(until), timezone=zone, end_of_day=True) if until else None,
+        intro=intro,
+        pinned_article_id=pinned,
+        created_by=g.editor.email,
+        request_key=data.get("request_key") or request.headers.get("Idempotency-Key") or None,
+    )
+
+
+@bp.get("/digests/<int:digest_id>")
+@token_required
+def show_digest(digest_id: int) -> tuple[Response, int]:
+    report = digest_report(digest_id)
+    if report is None:
+        return _error(f"no digest {digest_id}", "not_found"), 404
+    return jsonify(report), 200
+
+
+def _error(message: str, error: str = "invalid") -> Response:
+    return jsonify(error=error, message=message)

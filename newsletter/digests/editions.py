@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -37,21 +37,56 @@ def weekly_key(now: datetime, timezone: str) -> str:
     return f"weekly-{year}-W{week:02d}"
 
 
-def plan_weekly(*, now: datetime | None = None) -> Edition:
-    """The weekly digest of the ISO week of `now` (in TIMEZONE); made once per week."""
+def weekly_draft(*, now: datetime | None = None) -> Digest:
+    """The weekly digest of the ISO week of `now` (in TIMEZONE), not stored."""
     now = now or utcnow()
-    key = weekly_key(now, current_app.config["TIMEZONE"])
-    existing = _by_key(key)
-    if existing is not None:
-        return Edition(existing, created=False)
-    digest = Digest(
-        edition_key=key,
+    return Digest(
+        edition_key=weekly_key(now, current_app.config["TIMEZONE"]),
         kind=DigestKind.WEEKLY,
         window_start=_default_start(DigestKind.WEEKLY, now),
         window_end=now,
         created_by="schedule",
     )
-    return _create(digest)
+
+
+def plan_weekly(*, now: datetime | None = None) -> Edition:
+    """The weekly digest, made once per week however often this runs."""
+    now = now or utcnow()
+    existing = _by_key(weekly_key(now, current_app.config["TIMEZONE"]))
+    if existing is not None:
+        return Edition(existing, created=False)
+    return _create(weekly_draft(now=now))
+
+
+def special_draft(
+    *,
+    regions: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    intro: str | None = None,
+    pinned_article_id: int | None = None,
+    created_by: str | None = None,
+    now: datetime | None = None,
+) -> Digest:
+    """A special edition checked and ready to store, without its edition key yet."""
+    now = now or utcnow()
+    until = until or now
+    since = since or _default_start(DigestKind.SPECIAL, until)
+    if since >= until:
+        raise EditionError("the window must start before it ends")
+    slugs = _check_regions(regions)
+    if pinned_article_id is not None and db.session.get(Article, pinned_article_id) is None:
+        raise EditionError(f"no article {pinned_article_id} to pin")
+    return Digest(
+        edition_key="",
+        kind=DigestKind.SPECIAL,
+        window_start=since,
+        window_end=until,
+        region_slugs=slugs or None,
+        intro=(intro or "").strip() or None,
+        pinned_article_id=pinned_article_id,
+        created_by=created_by,
+    )
 
 
 def plan_special(
@@ -75,28 +110,25 @@ def plan_special(
         existing = _by_key(f"special-{day}-{request_key}")
         if existing is not None:
             return Edition(existing, created=False)
-    until = until or now
-    since = since or _default_start(DigestKind.SPECIAL, until)
-    if since >= until:
-        raise EditionError("the window must start before it ends")
-    slugs = _check_regions(regions)
-    if pinned_article_id is not None and db.session.get(Article, pinned_article_id) is None:
-        raise EditionError(f"no article {pinned_article_id} to pin")
     fields = dict(
-        kind=DigestKind.SPECIAL,
-        window_start=since,
-        window_end=until,
-        region_slugs=slugs or None,
-        intro=(intro or "").strip() or None,
+        regions=regions,
+        since=since,
+        until=until,
+        intro=intro,
         pinned_article_id=pinned_article_id,
         created_by=created_by,
+        now=now,
     )
     if request_key is not None:
-        return _create(Digest(edition_key=f"special-{day}-{request_key}", **fields))
+        digest = special_draft(**fields)  # type: ignore[arg-type]
+        digest.edition_key = f"special-{day}-{request_key}"
+        return _create(digest)
     # Numbered within the day; a concurrent special takes the number: try the next one.
     number = _count_specials(day) + 1
     for attempt in range(5):
-        edition = _create(Digest(edition_key=f"special-{day}-{number + attempt}", **fields))
+        digest = special_draft(**fields)  # type: ignore[arg-type]
+        digest.edition_key = f"special-{day}-{number + attempt}"
+        edition = _create(digest)
         if edition.created:
             return edition
     raise EditionError("could not number the special edition; try again")
@@ -136,8 +168,6 @@ def _default_start(kind: DigestKind, end: datetime) -> datetime:
 
 
 def _as_utc(value: object) -> datetime:
-    from datetime import UTC
-
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
@@ -162,3 +192,22 @@ def _count_specials(day: str) -> int:
         .select_from(Digest)
         .where(Digest.edition_key.like(f"special-{day}-%"))
     ).scalar_one()
+
+
+def parse_moment(text: str, *, timezone: str, end_of_day: bool = False) -> datetime:
+    """'2022-05-31' or '2022-05-31T08:00[+02:00]' as UTC; a bare date or time is in `timezone`.
+
+    A bare date that ends a window means the end of that day, so `--until 2022-05-31`
+    includes the 31st.
+    """
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            moment = datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+            return (moment + timedelta(days=1) if end_of_day else moment).astimezone(UTC)
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise EditionError(f"not a date (YYYY-MM-DD or ISO 8601 date and time): {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC)
