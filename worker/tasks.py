@@ -73,7 +73,7 @@ def send_confirmations(subscriber_ids: list[int]) -> None:
     from newsletter.subscriptions import emails
 
     for subscriber_id in subscriber_ids:
-        emails.send_confirmation(subscriber_id)
+        emails.send_confirmation(subscriber_id, unsent_only=True)
 
 
 @shared_task(name="digests.plan_weekly")

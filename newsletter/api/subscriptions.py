@@ -1,3 +1,85 @@
-"""API routes: subscriptions."""
+"""POST /api/v1/subscriptions: the site's newsletter block, with the form's protections.
 
-from newsletter.api import bp  # noqa: F401
+No cookie and no CSRF token: the request must be JSON, which a cross-site HTML form cannot
+send, and browsers only let the configured CORS_ORIGINS read the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask.blueprints import BlueprintSetupState
+from flask.wrappers import Response
+from flask_babel import gettext
+from flask_cors import CORS
+from flask_limiter import RequestLimit
+
+from newsletter.api import bp
+from newsletter.extensions import limiter
+from newsletter.subscriptions import service
+from newsletter.subscriptions.abuse import take_mail_slot
+from newsletter.subscriptions.forms import check_submission
+from newsletter.subscriptions.views import provenance, speak, subscribe_ip_limit
+
+PATH = "/subscriptions"
+
+
+@bp.record_once
+def _allow_origins(state: BlueprintSetupState) -> None:
+    origins = state.app.config["CORS_ORIGINS"]
+    if origins:
+        CORS(
+            state.app,
+            resources={f"{bp.url_prefix}{PATH}": {"origins": origins}},
+            methods=["POST"],
+            allow_headers=["Content-Type"],
+            supports_credentials=False,
+        )
+
+
+def _too_many(limit: RequestLimit | None = None) -> Response:
+    response = jsonify(
+        error="too-many-requests",
+        message=gettext(
+            "We received too many requests from you or for this address. Please wait a "
+            "while before trying again; if you already asked for an email, check your inbox."
+        ),
+    )
+    response.status_code = 429
+    return response
+
+
+@bp.post(PATH)
+@limiter.shared_limit(subscribe_ip_limit, scope="subscribe", on_breach=_too_many)
+def create_subscription() -> tuple[Response, int] | Response:
+    """202 with the same body whatever the address's state: nothing to enumerate."""
+    data: Any = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(data, dict):
+        return jsonify(error="bad-request", message="send a JSON object"), 415
+    language = data.get("language", "fr")
+    if language in service.LANGUAGES:
+        speak(language)
+    subscription, problems = check_submission(
+        email=data.get("email", ""),
+        name=data.get("name"),
+        regions=data.get("regions", []),
+        language=language,
+        honeypot=data.get("website", ""),
+        known_regions=[r.slug for r in service.all_regions()],
+    )
+    if problems.honeypot:
+        return jsonify(
+            error="rejected",
+            message=gettext("Your subscription could not be accepted. Please try again."),
+        ), 400
+    if subscription is None:
+        return jsonify(error="invalid", fields=dict(problems.fields)), 400
+    if not take_mail_slot(subscription.email):
+        return _too_many()
+    service.subscribe(subscription, provenance("api", subscription.language))
+    message = gettext(
+        "If this address can receive our newsletter, an email is on its way to it. "
+        "Open it and follow the link to finish."
+    )
+    return jsonify(status="accepted", message=message), 202

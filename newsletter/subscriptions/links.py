@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext, refresh
+from flask_babel import gettext
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -17,7 +17,7 @@ from newsletter.subscriptions.abuse import take_mail_slot
 from newsletter.subscriptions.forms import ButtonForm, check_preferences, region_choices
 from newsletter.subscriptions.service import ConfirmOutcome
 from newsletter.subscriptions.tokens import ExpiredToken, InvalidToken, Purpose
-from newsletter.subscriptions.views import bp, provenance
+from newsletter.subscriptions.views import bp, provenance, speak
 
 Page = str | tuple[str, int] | BaseResponse
 
@@ -25,14 +25,8 @@ Page = str | tuple[str, int] | BaseResponse
 def _reader(subscriber_id: int) -> Subscriber | None:
     subscriber = db.session.get(Subscriber, subscriber_id)
     if subscriber is not None:
-        _speak(subscriber.language)
+        speak(subscriber.language)
     return subscriber
-
-
-def _speak(language: str) -> None:
-    """Pages reached from an email speak the reader's language, not the browser's."""
-    g.language = language
-    refresh()
 
 
 def _message(kind: str, status: int = 200, **context: object) -> tuple[str, int]:
@@ -152,7 +146,7 @@ def manage(token: str) -> Page:
                 paused=bool(values["paused"]),
                 provenance=provenance("preferences", language),
             )
-            _speak(subscriber.language)
+            speak(subscriber.language)
             flash(gettext("Your preferences are saved."), "success")
             return redirect(url_for("subscriptions.manage", token=token), code=303)
     unsubscribe_token = tokens.sign(Purpose.UNSUBSCRIBE, subscriber.id)

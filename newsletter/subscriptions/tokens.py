@@ -72,7 +72,11 @@ def read(purpose: Purpose, token: str, *, max_age: int | None = None) -> TokenDa
     try:
         payload = serializer.loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        data = _data(exc.payload)
+        # The signature was good, only too old: the payload can be trusted to offer a new link.
+        try:
+            data = _data(serializer.load_payload(exc.payload))
+        except BadSignature:
+            raise InvalidToken from None
         raise ExpiredToken(data.subscriber_id, data.nonce) from None
     except BadSignature:
         raise InvalidToken from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import TooManyRequests
 
@@ -57,7 +57,7 @@ def subscribe() -> tuple[str, int] | str:
         return _page()
     language = request.form.get("language")
     if language in service.LANGUAGES:
-        g.language = language
+        speak(language)
     values = {
         "email": request.form.get("email", ""),
         "name": request.form.get("name", ""),
@@ -75,6 +75,12 @@ def subscribe() -> tuple[str, int] | str:
         raise TooManyRequests()
     service.subscribe(subscription, provenance("form", subscription.language))
     return render_template("web/subscribed.html")
+
+
+def speak(language: str) -> None:
+    """From here on the request speaks the reader's chosen language, not the browser's."""
+    g.language = language
+    refresh()
 
 
 def _locale() -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from newsletter.extensions import limiter
 from tests.support.smtp import Received, SmtpSink
 
 ALL_SLUGS = [
@@ -24,6 +27,15 @@ ALL_SLUGS = [
 @pytest.fixture
 def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
     return {"SMTP_URL": smtp_sink.url}
+
+
+@pytest.fixture(autouse=True)
+def own_rate_limit_counters(app: Flask) -> None:
+    """Flask-Limiter keeps the first app's key prefix for the whole process
+    (`self._key_prefix or config[...]`), so on a shared Redis every test would count against
+    the same per-IP window. Each test gets the prefix its app was configured with.
+    """
+    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:
@@ -55,3 +67,8 @@ def link_in(message: Received, path: str) -> str:
     match = re.search(rf"https?://\S+{path}/\S+", text)
     assert match, f"no {path} link in:\n{text}"
     return match.group(0)
+
+
+def page_text(response: Any) -> str:
+    """The page as a reader reads it: entities decoded."""
+    return html.unescape(response.get_data(as_text=True))
