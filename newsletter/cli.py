@@ -119,7 +119,8 @@ def mailbox(host: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from newsletter.digests.commands import digest
     from newsletter.ingest.commands import articles, feeds
 
-    for group in (editors, tokens, demo, mailbox, feeds, articles):
+    for group in (editors, tokens, demo, mailbox, feeds, articles, digest):
         app.cli.add_command(group)
