@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +106,14 @@ class DigestComposer:
         digest = db.session.get(Digest, digest_id)
         if digest is None:
             raise LookupError(f"no digest {digest_id}")
+        return cls.for_digest(digest)
+
+    @classmethod
+    def for_digest(cls, digest: Digest) -> DigestComposer:
+        """For a stored digest, or a draft not stored (editors' preview of the next weekly)."""
         config = current_app.config
         edition = EditionInfo(
-            id=digest.id,
+            id=digest.id or 0,
             kind=digest.kind,
             window_start=digest.window_start,
             window_end=digest.window_end,
@@ -193,15 +198,45 @@ class DigestComposer:
     ) -> bytes:
         """The RFC 5322 bytes for one reader, ready for SMTP DATA."""
         links = self._reader_links(subscriber_id)
-        text, markup = self.personalise(
+        return self._message(
             body,
+            email=email,
+            name=name,
             unsubscribe_url=links.unsubscribe_url,
             manage_url=links.manage_url,
-            name=name,
+            message_id=message_id,
+        )
+
+    def test_message_for(self, body: DigestBody, *, email: str) -> bytes:
+        """What a reader would get, to an editor's address: the links lead to the site."""
+        home = f"{self.settings.base_url}/"
+        return self._message(
+            body,
+            email=email,
+            name=None,
+            unsubscribe_url=home,
+            manage_url=home,
+            message_id=make_msgid(domain=self.settings.domain),
+            subject_prefix="[Test] ",
+        )
+
+    def _message(
+        self,
+        body: DigestBody,
+        *,
+        email: str,
+        name: str | None,
+        unsubscribe_url: str,
+        manage_url: str,
+        message_id: str,
+        subject_prefix: str = "",
+    ) -> bytes:
+        text, markup = self.personalise(
+            body, unsubscribe_url=unsubscribe_url, manage_url=manage_url, name=name
         )
         settings = self.settings
         message = EmailMessage(policy=POLICY)
-        message["Subject"] = body.subject
+        message["Subject"] = subject_prefix + body.subject
         message["From"] = settings.mail_from
         message["To"] = Address(display_name=one_line(name or ""), addr_spec=email)
         if settings.reply_to:
@@ -211,7 +246,7 @@ class DigestComposer:
         message["List-Id"] = f"La Revue Internationale <digest.{settings.domain}>"
         message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
         message.add_alternative(markup, subtype="html", charset="utf-8", cte="quoted-printable")
-        data = list_unsubscribe_headers(links.unsubscribe_url) + message.as_bytes(policy=POLICY)
+        data = list_unsubscribe_headers(unsubscribe_url) + message.as_bytes(policy=POLICY)
         if settings.dkim_key is not None:
             data = self._dkim_sign(data) + data
         return data

@@ -1,0 +1,195 @@
+"""Editors' digest pages: preview what a reader would get, mail a test, start a special edition."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from email_validator import EmailNotValidError, validate_email
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from newsletter import jobs
+from newsletter.admin.views import bp, login_required
+from newsletter.digests.editions import EditionError, plan_special
+from newsletter.digests.preview import preview, site_copy
+from newsletter.digests.status import digest_report
+from newsletter.digests.views import CSP
+from newsletter.models import REGIONS, Digest, db
+
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES]
+
+
+class RegionsField(SelectMultipleField):  # type: ignore[misc]
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _region_choices() -> list[SelectChoice]:
+    return [SelectChoice(slug, name_fr) for slug, name_fr, _ in REGIONS]
+
+
+class TestSendForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Adresse", validators=[DataRequired()])
+    regions = RegionsField("Régions", validators=[DataRequired()])
+    language = RadioField("Langue", choices=LANGUAGE_CHOICES, default="fr")
+    digest = HiddenField()
+
+
+class SpecialForm(FlaskForm):  # type: ignore[misc]
+    regions = RegionsField("Régions (aucune cochée : toutes)")
+    since = DateField("Depuis le", validators=[Optional()])
+    until = DateField("Jusqu’au (inclus)", validators=[Optional()])
+    intro = TextAreaField("Introduction (texte simple)", validators=[Optional()])
+    pinned = IntegerField("Article à la une (id)", validators=[Optional()])
+    # Made when the form is shown: a double submission makes one edition.
+    request_key = HiddenField()
+
+
+def _preview_args() -> tuple[int | None, list[str], str]:
+    known = {slug for slug, _, _ in REGIONS}
+    regions = [r for r in request.args.getlist("regions") if r in known]
+    language = request.args.get("language", "fr")
+    digest = request.args.get("digest", type=int)
+    return digest, regions, language if language in {"fr", "en"} else "fr"
+
+
+@bp.get("/digests/preview")
+@login_required
+def digest_preview() -> str:
+    digest_id, regions, language = _preview_args()
+    if digest_id is not None and db.session.get(Digest, digest_id) is None:
+        abort(404)
+    body = None
+    text = ""
+    if regions:
+        composer, body = preview(digest_id, regions, language)
+        text = site_copy(composer, body)[0] if body else ""
+    form = TestSendForm(formdata=None, regions=regions, language=language, digest=digest_id or "")
+    form.regions.choices = _region_choices()
+    return render_template(
+        "admin/digest_preview.html",
+        form=form,
+        choices=[(slug, name) for slug, name, _ in REGIONS],
+        languages=LANGUAGES,
+        regions=regions,
+        language=language,
+        digest_id=digest_id,
+        body=body,
+        text=text,
+        frame_url=url_for("admin.digest_preview_frame", **request.args.to_dict(flat=False)),
+    )
+
+
+@bp.get("/digests/preview/frame")
+@login_required
+def digest_preview_frame() -> Response:
+    """The HTML part alone, for the sandboxed iframe of the preview page."""
+    digest_id, regions, language = _preview_args()
+    try:
+        composer, body = preview(digest_id, regions, language)
+    except LookupError:
+        abort(404)
+    if body is None:
+        abort(404)
+    response = make_response(site_copy(composer, body)[1])
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/digests/test")
+@login_required
+def digest_test() -> Response:
+    form = TestSendForm()
+    form.regions.choices = _region_choices()
+    target = url_for(
+        "admin.digest_preview",
+        regions=form.regions.data or [],
+        language=form.language.data,
+        **({"digest": form.digest.data} if form.digest.data else {}),
+    )
+    if not form.validate_on_submit():
+        flash("Choisissez au moins une région et une adresse.", "error")
+        return redirect(target)
+    try:
+        address = validate_email(form.email.data, check_deliverability=False).normalized
+    except EmailNotValidError:
+        flash("Adresse invalide.", "error")
+        return redirect(target)
+    digest_id = int(form.digest.data) if form.digest.data else None
+    jobs.enqueue(
+        "digests.send_test", address, list(form.regions.data), form.language.data, digest_id
+    )
+    db.session.commit()
+    flash(f"Envoi de test vers {address} demandé.", "success")
+    return redirect(target)
+
+
+@bp.route("/digests/special", methods=["GET", "POST"])
+@login_required
+def digest_special() -> str | Response:
+    form = SpecialForm()
+    form.regions.choices = _region_choices()
+    if not form.is_submitted():
+        form.request_key.data = secrets.token_urlsafe(12)
+    if form.validate_on_submit():
+        zone = ZoneInfo(current_app.config["TIMEZONE"])
+        try:
+            edition = plan_special(
+                regions=form.regions.data or [],
+                since=_day_start(form.since.data, zone),
+                until=_day_start(form.until.data + timedelta(days=1), zone)
+                if form.until.data
+                else None,
+                intro=form.intro.data,
+                pinned_article_id=form.pinned.data,
+                created_by=g.editor.email,
+                request_key=form.request_key.data or None,
+            )
+        except EditionError as exc:
+            flash(str(exc), "error")
+        else:
+            return redirect(url_for("admin.digest_show", digest_id=edition.digest.id))
+    return render_template("admin/digest_special.html", form=form)
+
+
+@bp.get("/digests/<int:digest_id>")
+@login_required
+def digest_show(digest_id: int) -> str:
+    report = digest_report(digest_id)
+    if report is None:
+        abort(404)
+    return render_template("admin/digest_show.html", report=report)
+
+
+def _day_start(day: Any, zone: ZoneInfo) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

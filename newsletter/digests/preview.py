@@ -1,0 +1,71 @@
+"""What editors and forwarded readers see outside the mailbox: previews, tests, the web copy."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Sequence
+from email.utils import parseaddr
+
+from flask import current_app
+
+from newsletter.digests.compose import DigestBody, DigestComposer
+from newsletter.digests.editions import weekly_draft
+from newsletter.digests.links import read_view_token
+from newsletter.mail.smtp import SmtpSettings, TemporaryFailure, connect
+
+
+def preview_composer(digest_id: int | None) -> DigestComposer:
+    """A stored digest's composer, or (no id) the weekly digest as it would be made now."""
+    if digest_id is not None:
+        return DigestComposer.load(digest_id)
+    return DigestComposer.for_digest(weekly_draft())
+
+
+def preview(
+    digest_id: int | None, regions: Sequence[str], language: str
+) -> tuple[DigestComposer, DigestBody | None]:
+    composer = preview_composer(digest_id)
+    return composer, composer.body_for(tuple(regions), language)
+
+
+def site_copy(composer: DigestComposer, body: DigestBody) -> tuple[str, str]:
+    """(text, HTML) with the links a non-reader may follow: the site, not a reader's token."""
+    home = f"{composer.settings.base_url}/"
+    return composer.personalise(body, unsubscribe_url=home, manage_url=home, name=None)
+
+
+def web_copy(token: str) -> str | None:
+    """The HTML a 'view in browser' link shows; None for a bad link or a digest gone."""
+    read = read_view_token(token)
+    if read is None:
+        return None
+    digest_id, regions, language = read
+    try:
+        composer, body = preview(digest_id, regions, language)
+    except LookupError:
+        return None
+    if body is None:
+        return None
+    return site_copy(composer, body)[1]
+
+
+def send_test(
+    *, address: str, regions: Sequence[str], language: str, digest_id: int | None
+) -> bool:
+    """Mail an editor what a reader of these regions would get; False when they get nothing."""
+    composer, body = preview(digest_id, regions, language)
+    if body is None:
+        return False
+    data = composer.test_message_for(body, email=address)
+    settings = SmtpSettings.from_url(current_app.config["SMTP_URL"])
+    client = connect(settings)
+    try:
+        client.sendmail(parseaddr(composer.settings.mail_from)[1], [address], data)
+    except smtplib.SMTPException as exc:
+        raise TemporaryFailure(f"test digest to {address} not sent: {exc}") from exc
+    finally:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
+    return True
