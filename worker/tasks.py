@@ -86,6 +86,17 @@ def plan_weekly() -> None:
     log.info("weekly digest %s %s", edition.digest.edition_key, state)
 
 
+@shared_task(name="digests.send_test", autoretry_for=(TemporaryFailure,), max_retries=3)
+def send_test_digest(
+    address: str, regions: list[str], language: str, digest_id: int | None
+) -> None:
+    """An editor's test: what a reader of these regions would get, to the editor's address."""
+    from newsletter.digests.preview import send_test
+
+    if not send_test(address=address, regions=regions, language=language, digest_id=digest_id):
+        log.info("test digest to %s not sent: nothing new for %s", address, regions)
+
+
 @shared_task(name="delivery.plan")
 def plan_delivery(digest_id: int) -> None:
     from newsletter.delivery import plan
