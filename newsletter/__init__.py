@@ -94,6 +94,7 @@ def _check_database(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import newsletter.admin.articles  # noqa: F401 - its routes attach to admin_bp
     import newsletter.admin.digests  # noqa: F401 - its routes attach to admin_bp
     from newsletter import api
     from newsletter.admin.views import bp as admin_bp

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsletter.models import Article, Region, Section, db, utcnow
+from newsletter.models import Article, Region, Section, article_regions, db, utcnow
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,29 @@ def _regions(slugs: tuple[str, ...]) -> list[Region]:
         return []
     found = db.session.execute(db.select(Region).where(Region.slug.in_(slugs))).scalars().all()
     return sorted(found, key=lambda region: region.position)
+
+
+def assign_regions(article_id: int, slugs: list[str]) -> Article:
+    """An editor gives an article its regions; later polls keep them unless the feed names some."""
+    article = db.session.get(Article, article_id)
+    if article is None:
+        raise LookupError(article_id)
+    regions = _regions(tuple(slugs))
+    if not regions or len(regions) != len(set(slugs)):
+        raise ValueError("choose one or more known regions")
+    article.regions = regions
+    db.session.commit()
+    return article
+
+
+def articles_awaiting_region(*, limit: int = 200) -> list[Article]:
+    """Articles no regional digest carries until an editor gives them a region, newest first."""
+    with_region = db.select(article_regions.c.article_id)
+    return list(
+        db.session.execute(
+            db.select(Article)
+            .where(~Article.id.in_(with_region))
+            .order_by(Article.published_at.desc())
+            .limit(limit)
+        ).scalars()
+    )
