@@ -121,6 +121,7 @@ def mailbox(host: str) -> None:
 def register_commands(app: Flask) -> None:
     from newsletter.digests.commands import digest
     from newsletter.ingest.commands import articles, feeds
+    from newsletter.subscriptions.commands import subscribers
 
-    for group in (editors, tokens, demo, mailbox, feeds, articles, digest):
+    for group in (editors, tokens, demo, mailbox, feeds, articles, digest, subscribers):
         app.cli.add_command(group)

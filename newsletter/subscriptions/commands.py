@@ -1,0 +1,50 @@
+"""`newsletter subscribers ...`: readers from the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+subscribers = click.Group("subscribers", help="Readers of the newsletter.")
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="The readers already consented elsewhere: record that instead of mailing them.",
+)
+@click.option("--consent-note", help="Where and how they consented (required with --confirmed).")
+@with_appcontext
+def import_subscribers(file: Path, confirmed: bool, consent_note: str | None) -> None:
+    """Import FILE.csv (columns email, name, regions, language; regions as slug;slug).
+
+    New readers get a confirmation email unless --confirmed is given. Addresses already
+    known are left as they are: running the same file twice adds no one twice.
+    """
+    from newsletter.subscriptions.importer import ImportFileError, count_rows, import_csv
+
+    if confirmed and not (consent_note or "").strip():
+        raise click.UsageError("--confirmed needs --consent-note TEXT (the proof of consent)")
+    total = count_rows(file)
+    try:
+        with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+            report = import_csv(
+                file,
+                confirmed=confirmed,
+                consent_note=(consent_note or "").strip() or None,
+                on_progress=bar.update,
+            )
+    except ImportFileError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    for rejection in sorted(report.rejected, key=lambda r: r.line):
+        click.echo(f"line {rejection.line}: {rejection.email!r} rejected: {rejection.reason}")
+    verb = "recorded as confirmed" if confirmed else "added, confirmation emails queued"
+    click.echo(
+        f"{report.added} {verb}; {report.already_known} already known; "
+        f"{len(report.rejected)} rejected"
+    )
