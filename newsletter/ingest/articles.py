@@ -43,7 +43,7 @@ def upsert_article(data: ArticleData, *, feed_id: int | None = None) -> tuple[Ar
         db.select(Article).where(Article.guid == data.guid)
     ).scalar_one_or_none()
     regions = _regions(data.region_slugs)
-    values = {
+    values: dict[str, object] = {
         "url": data.url,
         "title": data.title,
         "lead": data.lead,

@@ -80,7 +80,7 @@ def read_page(
     return ArticleData(
         guid=page_url,
         url=page_url,
-        title=plain_text(meta.title),
+        title=plain_text(meta.title or ""),
         published_at=_published_at(document, timezone),
         lead=cut_lead(summary, options.lead_length),
         lead_html=lead_html,

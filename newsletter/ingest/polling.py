@@ -7,10 +7,12 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
+
 from newsletter import jobs
 from newsletter.ingest.articles import UpsertResult
-from newsletter.ingest.feeds import FeedError, IngestOptions, parse_feed, store_feed
-from newsletter.ingest.fetch import FetchError, FetchLimits, fetch
+from newsletter.ingest.feeds import FeedError, IngestOptions, ParsedFeed, parse_feed, store_feed
+from newsletter.ingest.fetch import Fetched, FetchError, FetchLimits, fetch
 from newsletter.models import Feed, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,12 +70,12 @@ def poll_feed(feed_id: int) -> PollOutcome:
     feed = db.session.get(Feed, feed_id)
     if feed is None or not feed.active:
         return PollOutcome(PollStatus.SKIPPED)
+    url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+    # No transaction stays open while a slow server is waited for.
+    db.session.rollback()
     try:
         fetched = fetch(
-            feed.url,
-            limits=FetchLimits.from_config(),
-            etag=feed.etag,
-            last_modified=feed.last_modified,
+            url, limits=FetchLimits.from_config(), etag=etag, last_modified=last_modified
         )
         if fetched.not_modified:
             # Nothing changed upstream: no article is touched, only the time of the check.
@@ -89,22 +91,36 @@ def poll_feed(feed_id: int) -> PollOutcome:
     except (FetchError, FeedError) as exc:
         return _record_failure(feed_id, str(exc))
     try:
-        result = store_feed(parsed, feed_id=feed.id)
-        now = utcnow()
-        feed.title = feed.title or (parsed.title or "").strip()[:300] or None
-        # Validators are saved with the articles: a failed store is fetched again in full.
-        feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
-        feed.last_polled_at = feed.last_success_at = now
-        feed.last_error = "; ".join(parsed.problems)[:MAX_ERROR_LENGTH] or None
-        feed.last_error_at = now if parsed.problems else None
-        db.session.commit()
+        try:
+            result = _store(feed_id, parsed, fetched)
+        except IntegrityError:
+            # Another poll of this feed inserted the same guid first: again, as updates.
+            db.session.rollback()
+            result = _store(feed_id, parsed, fetched)
     except Exception as exc:
         # An unexpected failure (database...) is recorded for the editors, then rises.
         _record_failure(feed_id, f"could not store: {exc.__class__.__name__}: {exc}")
         raise
     if parsed.problems:
-        log.warning("feed %s: %s", feed.url, "; ".join(parsed.problems))
+        log.warning("feed %s: %s", url, "; ".join(parsed.problems))
     return PollOutcome(PollStatus.STORED, result=result)
+
+
+def _store(feed_id: int, parsed: ParsedFeed, fetched: Fetched) -> UpsertResult:
+    """The articles and the feed's state, in one transaction."""
+    feed = db.session.get(Feed, feed_id)
+    if feed is None:
+        raise LookupError(f"feed {feed_id} was deleted while it was polled")
+    result = store_feed(parsed, feed_id=feed.id)
+    now = utcnow()
+    feed.title = feed.title or (parsed.title or "").strip()[:300] or None
+    # Validators are saved with the articles: a failed store is fetched again in full.
+    feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
+    feed.last_polled_at = feed.last_success_at = now
+    feed.last_error = "; ".join(parsed.problems)[:MAX_ERROR_LENGTH] or None
+    feed.last_error_at = now if parsed.problems else None
+    db.session.commit()
+    return result
 
 
 def _record_failure(feed_id: int, error: str) -> PollOutcome:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+
 from flask import Flask
 
 from newsletter.ingest.polling import PollStatus, add_feed, poll_feed
@@ -124,3 +127,44 @@ def test_feeds_poll_reports_a_failed_feed_and_exits_non_zero(
 
     assert polled.exit_code == 1
     assert "failed: HTTP 404 Not Found" in polled.output
+
+
+def test_a_poll_racing_another_that_stored_the_same_article_first_still_succeeds(
+    app: Flask, feed_server: FeedServer
+) -> None:
+    engine = db.engine
+    mali_guid = "https://www.revue-internationale.example/?p=90371"
+
+    def store_first_then_serve(handler: BaseHTTPRequestHandler) -> None:
+        # Another worker commits the same article while this poll is fetching.
+        with engine.begin() as connection:
+            connection.execute(
+                Article.__table__.insert().values(
+                    guid=mali_guid,
+                    url="https://www.revue-internationale.example/2022/05/le-mali-quitte-le-g5-sahel/",
+                    title="Le Mali quitte le G5 Sahel (version précédente)",
+                    lead="",
+                    lead_html="",
+                    tags=[],
+                    published_at=datetime(2022, 5, 16, 8, 45, tzinfo=UTC),
+                    first_seen_at=datetime(2022, 5, 16, 9, 0, tzinfo=UTC),
+                    updated_at=datetime(2022, 5, 16, 9, 0, tzinfo=UTC),
+                )
+            )
+        body = SAMPLE_FEED.read_bytes()
+        handler.send_response(200)
+        handler.send_header("Content-Type", RSS["Content-Type"])
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    feed_server.routes["/feed/"] = store_first_then_serve
+    feed, _ = add_feed(feed_server.url("/feed/"))
+
+    outcome = poll_feed(feed.id)
+
+    assert outcome.status is PollStatus.STORED and outcome.result is not None
+    assert (outcome.result.created, outcome.result.updated) == (7, 1)
+    titles = [title for _, title, _ in _article_rows()]
+    assert len(titles) == 8 and "Le Mali quitte le G5 Sahel" in titles
+    assert db.session.get(Feed, feed.id).last_error is None
