@@ -10,11 +10,8 @@ import html
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from dataclasses import dataclass, field
+from email.utils import make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +19,19 @@ from flask import current_app
 
 from newsletter.digests.assemble import Window, article_ids, assemble, load_window, menu_order
 from newsletter.digests.links import reader_links_provider, view_url
+from newsletter.digests.message import (
+    BOUNDARY_PREFIX,
+    date_line,
+    header_line,
+    list_unsubscribe_lines,
+    message_id_line,
+    multipart,
+    to_line,
+)
 from newsletter.digests.render import LABELS, EditionInfo, Links, render_digest
 from newsletter.mail.render import one_line
-from newsletter.models import Digest, db, utcnow
+from newsletter.models import Digest, db
 
-POLICY = SMTP
 DKIM_HEADERS = (
     b"from",
     b"to",
@@ -51,6 +56,8 @@ class DigestBody:
     region_slugs: tuple[str, ...]
     language: str
     view_url: str
+    # The Subject header, encoded and folded once for every reader of this body.
+    subject_header: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,12 @@ class DigestComposer:
         tag = secrets.token_hex(8)
         self._marks = {name: f"nlmark{tag}{name}" for name in ("unsub", "manage", "greet")}
         self._mark_re = re.compile("|".join(re.escape(m) for m in self._marks.values()))
+        self._boundary = f"{BOUNDARY_PREFIX}{secrets.token_hex(12)}"
+        fixed = [header_line("From", settings.mail_from)]
+        if settings.reply_to:
+            fixed.append(header_line("Reply-To", settings.reply_to))
+        fixed.append(header_line("List-Id", f"La Revue Internationale <digest.{settings.domain}>"))
+        self._fixed_head = b"".join(fixed)
 
     @classmethod
     def load(cls, digest_id: int) -> DigestComposer:
@@ -160,12 +173,13 @@ class DigestComposer:
         )
         return DigestBody(
             subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
+            text=_lf(rendered.text),
+            html=_lf(rendered.html),
             article_ids=((pinned.id,) if pinned else ()) + article_ids(sections),
             region_slugs=slugs,
             language=language,
             view_url=url,
+            subject_header=header_line("Subject", rendered.subject),
         )
 
     def personalise(
@@ -234,20 +248,21 @@ class DigestComposer:
         text, markup = self.personalise(
             body, unsubscribe_url=unsubscribe_url, manage_url=manage_url, name=name
         )
-        settings = self.settings
-        message = EmailMessage(policy=POLICY)
-        message["Subject"] = subject_prefix + body.subject
-        message["From"] = settings.mail_from
-        message["To"] = Address(display_name=one_line(name or ""), addr_spec=email)
-        if settings.reply_to:
-            message["Reply-To"] = settings.reply_to
-        message["Date"] = format_datetime(utcnow())
-        message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
-        message["List-Id"] = f"La Revue Internationale <digest.{settings.domain}>"
-        message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-        message.add_alternative(markup, subtype="html", charset="utf-8", cte="quoted-printable")
-        data = list_unsubscribe_headers(unsubscribe_url) + message.as_bytes(policy=POLICY)
-        if settings.dkim_key is not None:
+        subject = body.subject_header
+        if subject_prefix or not subject:
+            subject = header_line("Subject", subject_prefix + body.subject)
+        head = b"".join(
+            (
+                subject,
+                self._fixed_head,
+                to_line(email, name),
+                date_line(),
+                message_id_line(message_id),
+                list_unsubscribe_lines(unsubscribe_url),
+            )
+        )
+        data = multipart(head=head, boundary=self._boundary, text=text, html=markup)
+        if self.settings.dkim_key is not None:
             data = self._dkim_sign(data) + data
         return data
 
@@ -266,13 +281,6 @@ class DigestComposer:
         )
 
 
-def list_unsubscribe_headers(url: str) -> bytes:
-    """RFC 8058 headers, written raw: the email package would fold a long URL into an
-    RFC 2047 encoded-word, which mail clients do not decode in List-Unsubscribe."""
-    if not url.startswith("https://") and not url.startswith("http://"):
-        raise ValueError("the unsubscribe URL must be absolute http(s)")
-    if not url.isascii() or any(c in url for c in '\r\n\t <>"') or len(url) > 900:
-        raise ValueError("the unsubscribe URL must be one line of plain ASCII")
-    return (
-        f"List-Unsubscribe: <{url}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-    ).encode("ascii")
+def _lf(text: str) -> str:
+    """LF line ends only: the message writer turns each into CRLF after QP-encoding."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -132,7 +132,7 @@ def render_digest(
         t=labels,
         subject=subject_line(edition, region_names, count, pinned, language=language),
         heading=_heading(edition, labels),
-        intro=[p.strip() for p in (edition.intro or "").split("\n\n") if p.strip()],
+        intro=[p.strip() for p in _lf(edition.intro or "").split("\n\n") if p.strip()],
         top=top,
         sections=views,
         why=labels["why"].format(regions=", ".join(followed)),
@@ -195,3 +195,7 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
     return cut + "…"
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
