@@ -42,7 +42,34 @@ def upsert_article(data: ArticleData, *, feed_id: int | None = None) -> tuple[Ar
     article = db.session.execute(
         db.select(Article).where(Article.guid == data.guid)
     ).scalar_one_or_none()
-    regions = _regions(data.region_slugs)
+    return _upsert(data, article, _regions(data.region_slugs), feed_id=feed_id)
+
+
+def upsert_articles(items: list[ArticleData], *, feed_id: int | None = None) -> UpsertResult:
+    """Upsert many articles with one query for those already stored, not one per article."""
+    result = UpsertResult()
+    regions = {r.slug: r for r in db.session.execute(db.select(Region)).scalars()}
+    known: dict[str, Article] = {}
+    guids = list({data.guid for data in items})
+    for start in range(0, len(guids), 500):  # within every backend's bound-parameter limit
+        chunk = guids[start : start + 500]
+        rows = db.session.execute(db.select(Article).where(Article.guid.in_(chunk))).scalars()
+        known.update((article.guid, article) for article in rows)
+    for data in items:
+        wanted = sorted(
+            (regions[slug] for slug in set(data.region_slugs) if slug in regions),
+            key=lambda region: region.position,
+        )
+        # A guid twice in one document updates the article its first occurrence created.
+        article, outcome = _upsert(data, known.get(data.guid), wanted, feed_id=feed_id)
+        known[data.guid] = article
+        result.add(outcome)
+    return result
+
+
+def _upsert(
+    data: ArticleData, article: Article | None, regions: list[Region], *, feed_id: int | None
+) -> tuple[Article, str]:
     values: dict[str, object] = {
         "url": data.url,
         "title": data.title,

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from flask import current_app
 
-from newsletter.ingest.articles import ArticleData, UpsertResult, upsert_article
+from newsletter.ingest.articles import ArticleData, UpsertResult, upsert_articles
 from newsletter.ingest.classify import classify
 from newsletter.ingest.clean import cut_lead, plain_text, sanitize_html
 from newsletter.ingest.decode import to_utf8
@@ -116,10 +116,7 @@ def entry_to_article(
 
 def store_feed(parsed: ParsedFeed, *, feed_id: int | None = None) -> UpsertResult:
     """Upsert the articles; the caller commits, so a feed is stored whole or not at all."""
-    result = UpsertResult()
-    for data in parsed.articles:
-        result.add(upsert_article(data, feed_id=feed_id)[1])
-    return result
+    return upsert_articles(parsed.articles, feed_id=feed_id)
 
 
 def ingest_document(
