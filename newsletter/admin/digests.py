@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
@@ -103,8 +104,12 @@ def digest_preview() -> str:
         digest_id=digest_id,
         body=body,
         text=text,
-        frame_url=url_for("admin.digest_preview_frame", **request.args.to_dict(flat=False)),
+        frame_url=url_for("admin.digest_preview_frame") + "?" + urlencode(_frame_args()),
     )
+
+
+def _frame_args() -> list[tuple[str, str]]:
+    return [(k, v) for k in ("digest", "regions", "language") for v in request.args.getlist(k)]
 
 
 @bp.get("/digests/preview/frame")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from flask import current_app
@@ -41,7 +41,7 @@ def send(
     regions: str | None,
     since: str | None,
     until: str | None,
-    intro_file: click.utils.LazyFile | None,
+    intro_file: TextIO | None,
     pinned: int | None,
     dry_run: bool,
     wait: bool,

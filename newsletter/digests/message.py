@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import binascii
 import re
-from email.header import Header
 from email.headerregistry import Address
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from typing import Any
 
@@ -27,6 +26,7 @@ _PART = (
 TEXT_PART = _PART.replace(b"{subtype}", b"plain")
 HTML_PART = _PART.replace(b"{subtype}", b"html")
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+_UTF8_ADDRESS = re.compile(r'[^\s<>"(),;:@\\]+@[^\s<>"(),;:@\\]+')
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
 
 
@@ -38,15 +38,17 @@ def header_line(name: str, value: Any) -> bytes:
 def to_line(email: str, name: str | None) -> bytes:
     display = one_line(name or "")
     if not _PLAIN_ADDRESS.fullmatch(email):
-        # An internationalised address (rare): the email package, with SMTPUTF8.
-        value = Address(display_name=display, addr_spec=email)
-        return str(SMTPUTF8.header_factory("To", value).fold(policy=SMTPUTF8)).encode("utf-8")
+        # An internationalised address (rare) travels with SMTPUTF8: the header is raw UTF-8.
+        if not _UTF8_ADDRESS.fullmatch(email):
+            raise ValueError(f"not an address: {email!r}")
+        quoted = display.replace("\\", "\\\\").replace('"', '\\"')
+        return (f'To: "{quoted}" <{email}>\r\n' if display else f"To: {email}\r\n").encode()
     if not display:
         return f"To: {email}\r\n".encode("ascii")
     if display.isascii():
         return f"To: {formataddr((display, email))}\r\n".encode("ascii")
-    encoded = Header(display, "utf-8").encode(linesep="\r\n")
-    return f"To: {encoded} <{email}>\r\n".encode("ascii")
+    # RFC 2047 words folded by the email package (email.header.Header splits them wrongly).
+    return header_line("To", Address(display_name=display, addr_spec=email))
 
 
 def date_line() -> bytes:

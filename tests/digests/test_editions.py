@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from newsletter.digests.editions import EditionError, plan_special, plan_weekly, weekly_key
+from newsletter.digests.editions import (
+    EditionError,
+    _create,
+    plan_special,
+    plan_weekly,
+    weekly_draft,
+    weekly_key,
+)
 from newsletter.models import Digest, DigestKind, db
 
 # Monday 30 November 2026, 07:00 in Paris: the default schedule's beat.
@@ -115,3 +122,42 @@ def test_a_special_edition_that_cannot_be_made_says_why(
     with pytest.raises(EditionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         plan_special(now=MONDAY, **kwargs)
     assert digests() == []
+
+
+def test_two_beats_racing_for_the_same_week_make_one_digest(
+    app: Flask, planned_digests: list[int]
+) -> None:
+    ours = weekly_draft(now=MONDAY)
+    db.session.commit()
+    # The other beat stores the week's digest between our look-up and our insert.
+    with db.engine.begin() as connection:
+        connection.execute(
+            Digest.__table__.insert().values(
+                edition_key=ours.edition_key,
+                kind="weekly",
+                status="planned",
+                window_start=ours.window_start,
+                window_end=ours.window_end,
+                planned_count=0,
+                created_at=MONDAY,
+            )
+        )
+
+    edition = _create(ours)
+
+    assert not edition.created
+    assert [d.edition_key for d in digests()] == ["weekly-2026-W49"]
+    assert edition.digest.id == digests()[0].id
+
+
+def test_beat_runs_the_weekly_digest_on_the_configured_cron_line_in_the_site_time_zone(
+    app: Flask,
+) -> None:
+    from worker.schedule import beat_schedule
+
+    entry = beat_schedule({**app.config, "DIGEST_SCHEDULE": "30 6 * * mon"})["weekly-digest"]
+
+    assert entry["task"] == "digests.plan_weekly"
+    cron = entry["schedule"]
+    assert (cron.minute, cron.hour, cron.day_of_week) == ({30}, {6}, {1})
+    assert app.extensions["celery"].conf.timezone == app.config["TIMEZONE"] == "Europe/Paris"
