@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from newsletter.ingest.clean import cut_lead
 from newsletter.models import Article, Region, Section, article_regions, db, utcnow
+
+# The column sizes of articles (see models/article.py).
+MAX_URL, MAX_TITLE, MAX_AUTHOR = 2000, 500, 200
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ def upsert_articles(items: list[ArticleData], *, feed_id: int | None = None) -> 
 def _upsert(
     data: ArticleData, article: Article | None, regions: list[Region], *, feed_id: int | None
 ) -> tuple[Article, str]:
+    data = fit_columns(data)
     values: dict[str, object] = {
         "url": data.url,
         "title": data.title,
@@ -99,6 +104,13 @@ def _upsert(
         if key != "regions":
             setattr(article, key, values[key])
     return article, "updated" if changed else "unchanged"
+
+
+def fit_columns(data: ArticleData) -> ArticleData:
+    """Cut what a source made too long for its column: one long title must not fail a feed."""
+    image = data.image_url if data.image_url and len(data.image_url) <= MAX_URL else None
+    author = data.author[:MAX_AUTHOR].strip() if data.author else None
+    return replace(data, title=cut_lead(data.title, MAX_TITLE), author=author, image_url=image)
 
 
 def _regions(slugs: tuple[str, ...]) -> list[Region]:

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from flask import current_app
 
-from newsletter.ingest.articles import ArticleData, UpsertResult, upsert_articles
+from newsletter.ingest.articles import MAX_URL, ArticleData, UpsertResult, upsert_articles
 from newsletter.ingest.classify import classify
 from newsletter.ingest.clean import cut_lead, plain_text, sanitize_html
 from newsletter.ingest.decode import to_utf8
@@ -89,8 +89,9 @@ def entry_to_article(
 ) -> ArticleData | str:
     """The article an entry describes, or why not: 'link' or 'title' missing."""
     link = _absolute(entry.get("link"), base_url)
-    if link is None:
+    if link is None or len(link) > MAX_URL:
         return "link"
+    guid = (entry.get("id") or "").strip()
     title = plain_text(entry.get("title") or "")
     if not title:
         return "title"
@@ -100,7 +101,7 @@ def entry_to_article(
         [tag.get("term") or "" for tag in entry.get("tags", [])], aliases=options.region_aliases
     )
     return ArticleData(
-        guid=(entry.get("id") or "").strip() or link,
+        guid=guid if guid and len(guid) <= MAX_URL else link,
         url=link,
         title=title,
         published_at=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),

@@ -71,7 +71,7 @@ def read_page(
     if meta is None or not (meta.title or "").strip():
         raise PageError("no article title found in the page")
     page_url = meta.url or url
-    if not page_url or urlsplit(page_url).scheme not in {"http", "https"}:
+    if not page_url or urlsplit(page_url).scheme not in {"http", "https"} or len(page_url) > 2000:
         raise PageError("the page gives no address of its own (canonical link or og:url)")
     summary = (meta.description or "").strip() or _first_paragraph(document)
     lead_html = sanitize_html(f"<p>{html.escape(summary)}</p>") if summary else ""

@@ -139,3 +139,34 @@ def test_sanitizing_keeps_prose_and_links_and_drops_what_runs_or_asks() -> None:
 def test_a_lead_shorter_than_the_length_is_kept_whole() -> None:
     assert cut_lead("Court.", 300) == "Court."
     assert cut_lead("Anticonstitutionnellement", 10) == "Anticonst…"
+
+
+def test_an_overlong_title_or_author_is_cut_rather_than_failing_the_feed(app: Flask) -> None:
+    long_title = "Un titre " + "très " * 200 + "long"
+    document = (
+        SAMPLE_FEED.read_bytes()
+        .replace(
+            b"<title>Le Mali quitte le G5 Sahel</title>", f"<title>{long_title}</title>".encode()
+        )
+        .replace(b"<![CDATA[Hamid Enayat]]>", ("Hamid Enayat " * 30).encode())
+    )
+
+    result = ingest_document(document)
+
+    assert result.created == 8
+    titles = [a.title for a in db.session.execute(db.select(Article)).scalars()]
+    cut = next(title for title in titles if title.startswith("Un titre"))
+    assert len(cut) <= 500 and cut.endswith("très…")
+    authors = {a.author for a in db.session.execute(db.select(Article)).scalars()}
+    assert max(len(author or "") for author in authors) <= 200
+
+
+def test_an_item_repeated_in_one_document_is_one_article(app: Flask) -> None:
+    text = SAMPLE_FEED.read_text(encoding="utf-8")
+    first_item = text[text.index("<item>") : text.index("</item>") + len("</item>")]
+    document = text.replace("</channel>", first_item + "</channel>").encode()
+
+    result = ingest_document(document)
+
+    assert (result.created, result.unchanged) == (8, 1)
+    assert len(db.session.execute(db.select(Article)).scalars().all()) == 8
