@@ -119,9 +119,11 @@ def mailbox(host: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from newsletter.delivery.cli import extend_digest_group
     from newsletter.digests.commands import digest
     from newsletter.ingest.commands import articles, feeds
     from newsletter.subscriptions.commands import subscribers
 
     for group in (editors, tokens, demo, mailbox, feeds, articles, digest, subscribers):
         app.cli.add_command(group)
+    extend_digest_group(digest)  # pause, resume, cancel, status --watch

@@ -9,4 +9,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def load_routes() -> None:
     """Import the resource modules so their routes attach to `bp`."""
-    from newsletter.api import articles, digests, subscriptions  # noqa: F401
+    from newsletter.api import articles, delivery, digests, subscriptions  # noqa: F401

@@ -6,6 +6,7 @@ running two at once, or running one twice is harmless, since every row is taken 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import resource
@@ -96,9 +97,10 @@ def _redis(url: str | None) -> Any:
 
 
 def load_composer(digest_id: int) -> Composer:
-    from newsletter.digests.compose import DigestComposer
-
-    return DigestComposer.load(digest_id)
+    """DELIVERY_COMPOSER ("module:Class" with a .load(digest_id)); the digests' by default."""
+    module, _, name = current_app.config["DELIVERY_COMPOSER"].partition(":")
+    factory = getattr(importlib.import_module(module), name)
+    return factory.load(digest_id)  # type: ignore[no-any-return]
 
 
 def drain(digest_id: int, *, composer: Composer | None = None) -> DrainReport:

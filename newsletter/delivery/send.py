@@ -238,9 +238,15 @@ def _result(outcome: Outcome, row: Claimed, mid: str | None, retry: RetryPolicy)
 
 
 def is_relay_refusal(code: int, reply: str) -> bool:
-    """Our problem, not the reader's: auth required/refused, relaying denied, policy (5.7.x)."""
+    """Our problem, not the reader's: a command or message the relay cannot parse (500-504,
+    5.5.x, 5.6.x), auth required or refused (530, 535), relaying denied or policy (5.7.x)."""
     text = reply.lower()
-    return code in (530, 535) or text.startswith("5.7.") or "relay" in text
+    return (
+        500 <= code <= 504
+        or code in (530, 535)
+        or text.startswith(("5.5.", "5.6.", "5.7."))
+        or "relay" in text
+    )
 
 
 def _relay_refuses(batch: Batch, outcomes: Sequence[Outcome], stream: Stream) -> bool:

@@ -1,4 +1,4 @@
-"""Readers, articles and a digest, inserted in bulk (thousands of readers in well under a second)."""
+"""Readers, articles and a digest, inserted in bulk (thousands of readers in a second)."""
 
 from __future__ import annotations
 

@@ -34,9 +34,9 @@ class SmtpSink:
     messages: list[Received] = field(default_factory=list)
     # Called with each recipient; return an SMTP reply ("451 ...") to refuse it, None to accept.
     rcpt_policy: Callable[[str], str | None] | None = None
-    # Called with the 1-based number of each transaction reaching DATA (message content
-    # received): "before" drops the connection without keeping it, "after" keeps it and drops
-    # the connection instead of replying (the reply is lost: the sender cannot know).
+    # Called with the 1-based number of each transaction (counted at RCPT): "before" drops the
+    # connection at RCPT, before any content; "after" keeps the message and drops the
+    # connection instead of replying to its end of data (the sender cannot know).
     drop_policy: Callable[[int], str | None] | None = None
     # Called with each message as it is accepted, before the reply goes out.
     on_message: Callable[[Received], None] | None = None
@@ -97,6 +97,14 @@ class _Handler:
     async def handle_RCPT(  # noqa: N802
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        with self.sink._lock:
+            self.sink.transactions += 1
+            number = self.sink.transactions
+        drop = self.sink.drop_policy(number) if self.sink.drop_policy else None
+        if drop == "before":
+            server.transport.abort()
+            return "421 closing"
+        envelope.drop_after = drop == "after"  # type: ignore[attr-defined]
         refusal = self.sink.rcpt_policy(address) if self.sink.rcpt_policy else None
         if refusal:
             return refusal
@@ -107,17 +115,10 @@ class _Handler:
         data = envelope.original_content or envelope.content
         assert isinstance(data, bytes)
         received = Received(str(envelope.mail_from), [str(r) for r in envelope.rcpt_tos], data)
-        with self.sink._lock:
-            self.sink.transactions += 1
-            number = self.sink.transactions
-        drop = self.sink.drop_policy(number) if self.sink.drop_policy else None
-        if drop == "before":
-            server.transport.abort()
-            return "421 closing"
         if self.sink.on_message:
             self.sink.on_message(received)
         with self.sink._lock:
             self.sink.messages.append(received)
-        if drop == "after":
+        if getattr(envelope, "drop_after", False):
             server.transport.abort()
         return "250 Message accepted"

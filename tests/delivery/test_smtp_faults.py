@@ -1,0 +1,119 @@
+"""SMTP faults: 451s are retried, 550s fail and bounce, dropped connections resend nothing twice."""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+
+import sqlalchemy as sa
+from flask import Flask
+
+from newsletter.delivery import digest_progress, plan
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    DigestStatus,
+    Subscriber,
+    SubscriberStatus,
+    db,
+)
+from tests.delivery.seed import seed_all
+from tests.support.smtp import SmtpSink
+
+BOUNCING = "bounce.example"
+
+
+def domain_of(i: int) -> str:
+    return BOUNCING if i % 50 == 7 else "example.org"
+
+
+def count_drains(app: Flask) -> list[int]:
+    calls: list[int] = []
+    task = app.extensions["celery"].tasks["delivery.drain"]
+    original = task.run
+
+    def counted(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        original(*args, **kwargs)
+
+    task.run = counted
+    return calls
+
+
+def test_temporary_refusals_permanent_refusals_and_dropped_connections(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(1200, domain_of=domain_of)
+    refused_once: set[str] = set()
+
+    def rcpt_policy(address: str) -> str | None:
+        if address.endswith("@" + BOUNCING):
+            return "550 5.1.1 Mailbox unavailable"
+        if zlib.crc32(address.encode()) % 10 == 0 and address not in refused_once:
+            refused_once.add(address)
+            return "451 4.3.0 Try again later"
+        return None
+
+    smtp_sink.rcpt_policy = rcpt_policy
+    smtp_sink.drop_policy = lambda n: "before" if n % 500 == 0 else None
+    drains = count_drains(app)
+
+    plan(seeded.digest_id)
+
+    bouncing = {e for e in seeded.emails if e.endswith("@" + BOUNCING)}
+    received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
+    assert received == Counter(e for e in seeded.emails if e not in bouncing)
+    assert len(refused_once) > 50
+    progress = digest_progress(seeded.digest_id)
+    assert progress["sent"] == 1200 - len(bouncing)
+    assert progress["failed"] == len(bouncing) == 24
+    assert progress["uncertain"] == 0
+    statuses = db.session.execute(
+        sa.select(Subscriber.status).where(Subscriber.email.in_(bouncing))
+    ).scalars()
+    assert set(statuses) == {SubscriberStatus.BOUNCED}
+    retried = db.session.execute(
+        sa.select(sa.func.count()).select_from(Delivery).where(Delivery.attempts == 2)
+    ).scalar_one()
+    assert retried >= len(refused_once)
+    assert db.session.get(Digest, seeded.digest_id).status is DigestStatus.FINISHED
+    assert len(drains) <= 2 * app.config["SEND_PARALLEL"]
+
+
+def test_a_connection_lost_after_the_message_is_uncertain_and_never_sent_again(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(120)
+    smtp_sink.drop_policy = lambda n: "after" if n == 40 else None  # counted at RCPT
+
+    plan(seeded.digest_id)
+
+    received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
+    assert set(received.values()) == {1} and len(received) == 120
+    uncertain = (
+        db.session.execute(sa.select(Delivery).where(Delivery.state == DeliveryState.UNCERTAIN))
+        .scalars()
+        .all()
+    )
+    assert len(uncertain) == 1
+    assert smtp_sink.messages[39].message["Message-ID"] == uncertain[0].message_id
+    assert digest_progress(seeded.digest_id)["sent"] == 119
+
+
+def test_the_relay_refusing_everyone_pauses_the_digest_without_blaming_readers(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(100)
+    smtp_sink.rcpt_policy = lambda address: "554 5.7.1 Relay access denied"
+
+    plan(seeded.digest_id)
+
+    digest = db.session.get(Digest, seeded.digest_id)
+    assert digest.status is DigestStatus.PAUSED
+    assert "Relay access denied" in (digest.pause_reason or "")
+    progress = digest_progress(seeded.digest_id)
+    assert progress["failed"] == 0 and progress["pending"] == 100
+    assert not db.session.execute(
+        sa.select(Subscriber).where(Subscriber.status == SubscriberStatus.BOUNCED)
+    ).first()
