@@ -214,22 +214,6 @@ SETTINGS: dict[str, Setting] = {
     "DELIVERY_COMPOSER": Setting(
         "newsletter.digests.compose:DigestComposer", _str, "what builds each digest message"
     ),
-    "SEND_GROUP_SIZE": Setting(
-        20, _int, "messages handed over between two ledger commits (the uncertain bound)"
-    ),
-    "SEND_PARALLEL": Setting(2, _int, "drain tasks working on one digest at once"),
-    "SEND_MAX_PER_CONNECTION": Setting(1000, _int, "messages per SMTP connection, then QUIT"),
-    "SEND_LEASE_SECONDS": Setting(300, _int, "how long a claimed batch stays with its worker"),
-    "SEND_TASK_SECONDS": Setting(60, _int, "work of one drain task before it hands over"),
-    "SEND_SMTP_TIMEOUT": Setting(30.0, _float, "seconds to wait for one SMTP reply"),
-    "SEND_RETRY_MIN_SECONDS": Setting(60.0, _float, "first delay after a 4xx reply"),
-    "SEND_RETRY_MAX_SECONDS": Setting(3600.0, _float, "longest delay between two attempts"),
-    "SEND_MAX_AGE_HOURS": Setting(24.0, _float, "a deferred delivery expires after this"),
-    "SEND_HARD_BOUNCES": Setting(1, _int, "5xx replies after which a reader is bounced"),
-    "SEND_PAUSE_AFTER_REJECTS": Setting(
-        25, _int, "relay refusals (5.7.x) in a row that pause the digest"
-    ),
-    "SEND_RETURN_PATH": Setting("", _str, "envelope sender (MAIL FROM); empty: From address"),
     "DKIM_SELECTOR": Setting("", _str, "DKIM selector; signing is on when a key is set"),
     "DKIM_PRIVATE_KEY_PATH": Setting("", _str, "path of the PEM DKIM private key"),
     "BOUNCE_WEBHOOK_SECRET": Setting("", _str, "shared secret of the bounce webhook"),
