@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from newsletter.subscriptions.tokens import ReaderLinks, reader_links
+
 VIEW_SALT = "digest-view-v1"
 
 
-@dataclass(frozen=True)
-class DigestLinks:
-    unsubscribe_url: str
-    manage_url: str
-
-
-def reader_links_provider() -> Callable[[int], Any]:
-    """subscriptions.tokens.reader_links when it exists; otherwise links signed the same way.
-
-    Resolved once per composer: the delivery engine calls it once per reader.
-    """
-    if importlib.util.find_spec("newsletter.subscriptions.tokens") is not None:
-        module = importlib.import_module("newsletter.subscriptions.tokens")
-        return module.reader_links  # type: ignore[no-any-return]
-    base_url = current_app.config["BASE_URL"]
-    unsub = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsub-v1")
-    manage = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="manage-v1")
-
-    def links(subscriber_id: int) -> DigestLinks:
-        return DigestLinks(
-            unsubscribe_url=f"{base_url}/unsubscribe/{unsub.dumps({'sid': subscriber_id})}",
-            manage_url=f"{base_url}/preferences/{manage.dumps({'sid': subscriber_id})}",
-        )
-
-    return links
+def reader_links_provider() -> Callable[[int], ReaderLinks]:
+    """The reader's own links, signed by subscriptions (resolved once per composer)."""
+    return reader_links
 
 
 def _view_signer() -> URLSafeSerializer:

@@ -98,3 +98,24 @@ def test_a_reader_confirmed_after_the_digest_was_planned_waits_for_the_next_one(
 
     assert len(smtp_sink.to(early.email)) == 1
     assert smtp_sink.to(late.email) == []
+
+
+def test_the_one_click_unsubscribe_link_of_a_digest_unsubscribes_its_reader(
+    app: Flask,
+    sample_articles: None,
+    smtp_sink: SmtpSink,
+    make_reader: Callable[..., Subscriber],
+) -> None:
+    reader = make_reader("russie")
+    plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
+    [received] = smtp_sink.to(reader.email)
+    url = received.message["List-Unsubscribe"].strip("<>")
+
+    # What a mail client does with List-Unsubscribe-Post (RFC 8058): no cookie, no form token.
+    response = app.test_client().post(
+        url.removeprefix(app.config["BASE_URL"]), data={"List-Unsubscribe": "One-Click"}
+    )
+
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Subscriber, reader.id).status is SubscriberStatus.UNSUBSCRIBED
