@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,24 +17,6 @@ SAMPLE_FEED = FIXTURES / "revue-internationale-sample.rss"
 # The sample feed runs from 29 December 2021 to 18 May 2022.
 SAMPLE_SINCE = datetime(2021, 12, 1, tzinfo=UTC)
 SAMPLE_UNTIL = datetime(2022, 6, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def planned_digests(app: Flask) -> Iterator[list[int]]:
-    """Digest ids handed to `delivery.plan`.
-
-    Until the delivery engine registers that task, a recorder stands in for it, so editions
-    are tested through the same after-commit hand-over.
-    """
-    celery = app.extensions["celery"]
-    seen: list[int] = []
-    if "delivery.plan" not in celery.tasks:
-
-        @celery.task(name="delivery.plan", shared=False)
-        def record(digest_id: int) -> None:
-            seen.append(digest_id)
-
-    yield seen
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def app_overrides(dkim_key: tuple[Path, bytes]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def composer(app: Flask, sample_articles: None, planned_digests: list[int]) -> DigestComposer:
+def composer(app: Flask, sample_articles: None) -> DigestComposer:
     edition = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
     return DigestComposer.load(edition.digest.id)
 

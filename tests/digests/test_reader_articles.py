@@ -33,7 +33,6 @@ def composer_for_sample() -> DigestComposer:
 def test_each_reader_gets_the_articles_of_their_regions_once_newest_first(
     app: Flask,
     sample_articles: None,
-    planned_digests: list[int],
     make_reader: Callable[..., Subscriber],
 ) -> None:
     russie = make_reader("russie")
@@ -59,7 +58,7 @@ def test_each_reader_gets_the_articles_of_their_regions_once_newest_first(
 
 
 def test_sections_follow_the_menu_order_whatever_order_the_reader_chose_them_in(
-    app: Flask, sample_articles: None, planned_digests: list[int]
+    app: Flask, sample_articles: None
 ) -> None:
     composer = composer_for_sample()
 
@@ -71,7 +70,7 @@ def test_sections_follow_the_menu_order_whatever_order_the_reader_chose_them_in(
 
 
 def test_a_special_edition_limited_to_regions_leaves_the_others_out(
-    app: Flask, sample_articles: None, planned_digests: list[int]
+    app: Flask, sample_articles: None
 ) -> None:
     edition = plan_special(regions=["afrique"], since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
     composer = DigestComposer.load(edition.digest.id)
@@ -80,9 +79,7 @@ def test_a_special_edition_limited_to_regions_leaves_the_others_out(
     assert composer.body_for(("russie",), "fr") is None
 
 
-def test_articles_outside_the_window_are_left_out(
-    app: Flask, sample_articles: None, planned_digests: list[int]
-) -> None:
+def test_articles_outside_the_window_are_left_out(app: Flask, sample_articles: None) -> None:
     from datetime import UTC, datetime
 
     edition = plan_special(
@@ -97,7 +94,6 @@ def test_articles_outside_the_window_are_left_out(
 def test_a_top_story_reaches_every_reader_of_the_edition_even_with_nothing_else_new(
     app: Flask,
     sample_articles: None,
-    planned_digests: list[int],
     make_reader: Callable[..., Subscriber],
 ) -> None:
     iran = db.session.execute(db.select(Article).where(Article.title == IRAN)).scalar_one()

@@ -46,7 +46,7 @@ def hostile_article() -> int:
 
 
 def test_a_hostile_title_shows_as_text_in_the_subject_the_text_and_the_html(
-    app: Flask, planned_digests: list[int], make_reader: Callable[..., Subscriber]
+    app: Flask, make_reader: Callable[..., Subscriber]
 ) -> None:
     article_id = hostile_article()
     reader = make_reader("russie", name="Eve\r\nBcc: name@example.com")
