@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,18 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from newsletter import jobs
 from newsletter.models import (
-    ConsentEvent,
-    ConsentKind,
     Subscriber,
-    SubscriberStatus,
     Suppression,
     db,
-    subscriber_regions,
     utcnow,
 )
-from newsletter.models.subscriber import new_nonce
 from newsletter.subscriptions.addresses import (
     AddressError,
     email_hmac,
     has_control_characters,
     normalize_address,
 )
+from newsletter.subscriptions.bulk import Batch, PortableWriter, PostgresWriter
 from newsletter.subscriptions.forms import ALL_REGIONS, MAX_NAME_LENGTH
 from newsletter.subscriptions.service import LANGUAGES, all_regions
 
@@ -178,14 +173,14 @@ def _write(
             fresh.append(row)
     if not fresh:
         return
-    batch = _Batch(
+    batch = Batch(
         rows=fresh,
         now=utcnow(),
         confirmed=confirmed,
         filename=filename,
         note=note,
     )
-    writer = _PostgresWriter() if db.engine.dialect.name == "postgresql" else _PortableWriter()
+    writer = PostgresWriter() if db.engine.dialect.name == "postgresql" else PortableWriter()
     ids = writer.subscribers(batch)
     report.already_known += len(fresh) - len(ids)
     report.added += len(ids)
@@ -203,134 +198,3 @@ def _among(column: Any, values: list[str]) -> Any:
         # One array parameter instead of a thousand: psycopg parses the query once.
         return column == sa.any_(sa.bindparam("values", values, type_=ARRAY(sa.String)))
     return column.in_(values)
-
-
-@dataclass
-class _Batch:
-    rows: Sequence[Row]
-    now: datetime
-    confirmed: bool
-    filename: str
-    note: str | None
-
-    @property
-    def status(self) -> SubscriberStatus:
-        return SubscriberStatus.CONFIRMED if self.confirmed else SubscriberStatus.PENDING
-
-    @property
-    def kind(self) -> ConsentKind:
-        return ConsentKind.IMPORT if self.confirmed else ConsentKind.SUBSCRIBE
-
-    @property
-    def source(self) -> str:
-        return f"import:{self.filename}"[:200]
-
-
-class _PortableWriter:
-    """Multi-row INSERTs; ON CONFLICT DO NOTHING leaves a reader who signed up meanwhile."""
-
-    def subscribers(self, batch: _Batch) -> dict[str, int]:
-        from sqlalchemy.dialects.sqlite import insert
-
-        statement = (
-            insert(Subscriber.__table__)
-            .on_conflict_do_nothing(index_elements=["email"])
-            .returning(Subscriber.id, Subscriber.email)
-        )
-        rows = [
-            {
-                "email": row.email,
-                "name": row.name,
-                "language": row.language,
-                "status": batch.status,
-                "paused": False,
-                "token_nonce": new_nonce(),
-                "hard_bounces": 0,
-                "created_at": batch.now,
-                "updated_at": batch.now,
-                "confirmed_at": batch.now if batch.confirmed else None,
-            }
-            for row in batch.rows
-        ]
-        return {email: sid for sid, email in db.session.execute(statement, rows).all()}
-
-    def regions(self, batch: _Batch, ids: dict[str, int]) -> None:
-        db.session.execute(
-            subscriber_regions.insert(),
-            [
-                {"subscriber_id": ids[row.email], "region_id": region_id}
-                for row in batch.rows
-                for region_id in row.region_ids
-            ],
-        )
-
-    def consent(self, batch: _Batch, ids: dict[str, int]) -> None:
-        db.session.execute(
-            sa.insert(ConsentEvent),
-            [
-                {
-                    "subscriber_id": ids[row.email],
-                    "kind": batch.kind,
-                    "at": batch.now,
-                    "source": batch.source,
-                    "detail": {"file": batch.filename, "line": row.line, "note": batch.note},
-                }
-                for row in batch.rows
-            ],
-        )
-
-
-class _PostgresWriter:
-    """The same rows through unnest() of array parameters: a few parameters per chunk, not
-    ten thousand, so neither psycopg nor PostgreSQL parses a huge statement."""
-
-    def subscribers(self, batch: _Batch) -> dict[str, int]:
-        result = db.session.execute(
-            sa.text(
-                "INSERT INTO subscribers (email, name, language, status, paused, token_nonce,"
-                " hard_bounces, created_at, updated_at, confirmed_at)"
-                " SELECT e, n, l, :status, false, t, 0, :now, :now, :confirmed_at"
-                " FROM unnest(CAST(:emails AS varchar[]), CAST(:names AS varchar[]),"
-                " CAST(:languages AS varchar[]), CAST(:nonces AS varchar[])) AS u(e, n, l, t)"
-                " ON CONFLICT (email) DO NOTHING RETURNING id, email"
-            ),
-            {
-                "status": batch.status.value,
-                "now": batch.now,
-                "confirmed_at": batch.now if batch.confirmed else None,
-                "emails": [row.email for row in batch.rows],
-                "names": [row.name for row in batch.rows],
-                "languages": [row.language for row in batch.rows],
-                "nonces": [new_nonce() for _ in batch.rows],
-            },
-        )
-        return {email: sid for sid, email in result.all()}
-
-    def regions(self, batch: _Batch, ids: dict[str, int]) -> None:
-        pairs = [(ids[row.email], rid) for row in batch.rows for rid in row.region_ids]
-        db.session.execute(
-            sa.text(
-                "INSERT INTO subscriber_regions (subscriber_id, region_id)"
-                " SELECT * FROM unnest(CAST(:sids AS integer[]), CAST(:rids AS integer[]))"
-            ),
-            {"sids": [p[0] for p in pairs], "rids": [p[1] for p in pairs]},
-        )
-
-    def consent(self, batch: _Batch, ids: dict[str, int]) -> None:
-        db.session.execute(
-            sa.text(
-                "INSERT INTO consent_events (subscriber_id, kind, at, source, detail)"
-                " SELECT s, :kind, :now, :source, json_build_object("
-                "'file', CAST(:file AS text), 'line', l, 'note', CAST(:note AS text))"
-                " FROM unnest(CAST(:sids AS integer[]), CAST(:lines AS integer[])) AS u(s, l)"
-            ),
-            {
-                "kind": batch.kind.value,
-                "now": batch.now,
-                "source": batch.source,
-                "file": batch.filename,
-                "note": batch.note,
-                "sids": [ids[row.email] for row in batch.rows],
-                "lines": [row.line for row in batch.rows],
-            },
-        )
