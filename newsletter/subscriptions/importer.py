@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from newsletter import jobs
@@ -125,7 +126,9 @@ def _check(
     if any(isinstance(v, str) and has_control_characters(v) for v in values.values()):
         return Rejection(line, shown.splitlines()[0] if shown else "", "CR/LF in a field")
     try:
-        email = normalize_address(values["email"] or "")
+        email = normalize_address(
+            values["email"] or "", check_deliverability=current_app.config["CHECK_DELIVERABILITY"]
+        )
     except AddressError:
         return Rejection(line, shown, "malformed address")
     name = (values["name"] or "").strip() or None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from celery.exceptions import Retry
+from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter.models import Subscriber, SubscriberStatus, db
@@ -69,3 +71,27 @@ class TestWhenTheRelayIsDown:
         reader = db.session.execute(db.select(Subscriber)).scalar_one()
         assert reader.status == SubscriberStatus.PENDING
         assert reader.confirmation_sent_at is None
+
+
+def test_a_relay_that_defers_the_confirmation_gets_it_on_the_retry(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    reader = Subscriber(email="lea@example.org", status=SubscriberStatus.PENDING)
+    db.session.add(reader)
+    db.session.commit()
+    task = app.extensions["celery"].tasks["subscriptions.send_confirmation"]
+    smtp_sink.rcpt_policy = lambda address: "451 4.3.0 try again later"
+    with pytest.raises(Retry):  # scheduled again with backoff, not failed
+        task.apply(args=[reader.id])
+    assert smtp_sink.messages == []
+    smtp_sink.rcpt_policy = None
+    assert task.apply(args=[reader.id]).state == "SUCCESS"
+    assert len(smtp_sink.wait_for("lea@example.org")) == 1
+
+
+def test_the_form_is_in_french_by_default_and_in_english_on_request(client: FlaskClient) -> None:
+    french = client.get("/").get_data(as_text=True)
+    english = client.get("/subscribe?lang=en").get_data(as_text=True)
+    assert "Notre newsletter, région par région" in french and "Toutes les régions" in french
+    assert "Our newsletter, region by region" in english and "All regions" in english
+    assert "Middle East" in english and "Moyen-Orient" in french
