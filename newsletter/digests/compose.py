@@ -29,19 +29,22 @@ from newsletter.digests.message import (
     to_line,
 )
 from newsletter.digests.render import LABELS, EditionInfo, Links, render_digest
+from newsletter.digests.signing import DkimSigner
 from newsletter.mail.render import one_line
 from newsletter.models import Digest, db
 
 DKIM_HEADERS = (
-    b"from",
-    b"to",
-    b"subject",
-    b"date",
-    b"message-id",
-    b"reply-to",
-    b"list-id",
-    b"list-unsubscribe",
-    b"list-unsubscribe-post",
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "reply-to",
+    "list-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "mime-version",
+    "content-type",
 )
 
 
@@ -113,6 +116,14 @@ class DigestComposer:
             fixed.append(header_line("Reply-To", settings.reply_to))
         fixed.append(header_line("List-Id", f"La Revue Internationale <digest.{settings.domain}>"))
         self._fixed_head = b"".join(fixed)
+        self._signer = None
+        if settings.dkim_key is not None:
+            self._signer = DkimSigner(
+                private_key_pem=settings.dkim_key,
+                selector=settings.dkim_selector,
+                domain=settings.domain,
+                headers=DKIM_HEADERS,
+            )
 
     @classmethod
     def load(cls, digest_id: int) -> DigestComposer:
@@ -262,23 +273,9 @@ class DigestComposer:
             )
         )
         data = multipart(head=head, boundary=self._boundary, text=text, html=markup)
-        if self.settings.dkim_key is not None:
-            data = self._dkim_sign(data) + data
+        if self._signer is not None:
+            data = self._signer.signature_header(data) + data
         return data
-
-    def _dkim_sign(self, data: bytes) -> bytes:
-        import dkim
-
-        assert self.settings.dkim_key is not None
-        return bytes(
-            dkim.sign(
-                data,
-                self.settings.dkim_selector.encode(),
-                self.settings.domain.encode(),
-                self.settings.dkim_key,
-                include_headers=list(DKIM_HEADERS),
-            )
-        )
 
 
 def _lf(text: str) -> str:

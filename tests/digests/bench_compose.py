@@ -1,6 +1,6 @@
 """Print how long DigestComposer takes: one body per (regions, language), one message per reader.
 
-    .venv/bin/python -m tests.digests.bench_compose [readers]
+    .venv/bin/python -m tests.digests.bench_compose [readers] [dkim-key.pem]
 
 Runs on a throwaway SQLite database with the sample feed; prints milliseconds per call.
 """
@@ -27,7 +27,7 @@ COMBINATIONS = (
 )
 
 
-def main(readers: int) -> None:
+def main(readers: int, dkim_key: str = "") -> None:
     folder = Path(tempfile.mkdtemp())
     app = create_app(
         {
@@ -35,6 +35,8 @@ def main(readers: int) -> None:
             "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}",
             "SECRET_KEY": "bench",
             "BASE_URL": "https://lettre.example",
+            "DKIM_SELECTOR": "bench" if dkim_key else "",
+            "DKIM_PRIVATE_KEY_PATH": dkim_key,
         },
         instance_path=folder,
     )
@@ -75,8 +77,9 @@ def main(readers: int) -> None:
     print(f"load: {loaded * 1000:.1f} ms (once per digest)")
     articles = len(body.article_ids)
     print(f"body_for: {rendered * 1000:.1f} ms per (regions, language), {articles} articles")
-    print(f"message_for: {per_message * 1000:.2f} ms per reader ({size} bytes), {readers} readers")
+    signed = ", DKIM-signed" if dkim_key else ""
+    print(f"message_for: {per_message * 1000:.2f} ms per reader ({size} bytes{signed})")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000, *sys.argv[2:3])

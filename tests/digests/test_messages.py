@@ -163,3 +163,29 @@ def test_a_retry_of_the_same_delivery_carries_the_same_message_id(
 
     assert first["Message-ID"] == again["Message-ID"] == "<d9.r3@x.example>"
     assert first.get_body(("html",)).get_content() == again.get_body(("html",)).get_content()
+
+
+def test_the_signature_holds_over_folded_headers_and_long_lines(
+    app: Flask,
+    sample_articles: None,
+    make_reader: Callable[..., Subscriber],
+    dkim_key: tuple[Path, bytes],
+) -> None:
+    from newsletter.models import Article, db
+
+    iran = db.session.execute(
+        db.select(Article).where(Article.title.like("Otages en Iran%"))
+    ).scalar_one()
+    iran.title = "Otages en Iran : ne nourrissez pas le crocodile, " * 4 + "\t fin  "
+    db.session.commit()
+    edition = plan_special(
+        since=SAMPLE_SINCE, until=SAMPLE_UNTIL, pinned_article_id=iran.id, intro="a  \t b  "
+    )
+    composer = DigestComposer.load(edition.digest.id)
+    reader = make_reader("afrique", name="Ωμέγα Zoé-Δέλτα " * 5)
+    _, raw = send_one(composer, reader)
+
+    assert b"\r\n " in raw.split(b"\r\n\r\n", 1)[0]  # some header was folded
+    assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: dkim_key[1])
+    tampered = raw.replace(b"Bonjour", b"Bonsoir", 1)
+    assert not dkim.verify(tampered, dnsfunc=lambda name, timeout=5: dkim_key[1])
