@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,6 +25,8 @@ class FetchLimits:
     timeout: float = 10.0
     max_bytes: int = 5_000_000
     max_redirects: int = 5
+    # Editors type these URLs, the server fetches them: by default never inside our network.
+    allow_private_hosts: bool = False
 
     @classmethod
     def from_config(cls) -> FetchLimits:
@@ -31,6 +35,7 @@ class FetchLimits:
             timeout=config["FEED_FETCH_TIMEOUT"],
             max_bytes=config["FEED_MAX_BYTES"],
             max_redirects=config["FEED_MAX_REDIRECTS"],
+            allow_private_hosts=config["FEED_ALLOW_PRIVATE_HOSTS"],
         )
 
 
@@ -67,6 +72,8 @@ def fetch(
                 max_redirects=limits.max_redirects,
                 timeout=limits.timeout,
                 headers=headers,
+                # Checked before every request, redirects included.
+                event_hooks={"request": [] if limits.allow_private_hosts else [_public_only]},
             ) as client,
             client.stream("GET", url) as response,
         ):
@@ -81,6 +88,23 @@ def fetch(
         raise FetchError(f"no answer within {limits.timeout:g} seconds") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"could not fetch: {exc}") from None
+
+
+def _public_only(request: httpx.Request) -> None:
+    """Refuse hosts that resolve to loopback, private, link-local or reserved addresses.
+
+    The name is resolved again when connecting; this guards against an editor's typo or a
+    redirect into our network, not against a hostile DNS server (rebinding).
+    """
+    host = request.url.host
+    try:
+        infos = socket.getaddrinfo(host, request.url.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"cannot resolve host {host}") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise FetchError(f"refused: {host} is a private or local address ({address})")
 
 
 def _read_capped(response: httpx.Response, limits: FetchLimits) -> bytes:

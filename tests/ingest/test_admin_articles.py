@@ -14,7 +14,7 @@ from newsletter.admin.accounts import save_editor
 from newsletter.ingest.feeds import ingest_file
 from newsletter.ingest.polling import add_feed, poll_feed
 from newsletter.models import Article, Feed, db
-from tests.ingest.conftest import FIXTURES
+from tests.ingest.conftest import FIXTURES, LOCAL_FETCHES
 from tests.ingest.feedserver import FeedServer, Reply
 
 PAGE = FIXTURES / "article-page.html"
@@ -30,7 +30,7 @@ def _token(html: str) -> str:
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     # Every test logs in: the login rate limit is not what these tests are about.
-    return {"RATELIMIT_ENABLED": False}
+    return {**LOCAL_FETCHES, "RATELIMIT_ENABLED": False}
 
 
 @pytest.fixture

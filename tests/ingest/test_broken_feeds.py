@@ -12,7 +12,7 @@ from flask import Flask
 
 from newsletter.ingest.polling import PollStatus, add_feed, poll_feed
 from newsletter.models import Article, Feed, db
-from tests.ingest.conftest import FIXTURES, SAMPLE_FEED
+from tests.ingest.conftest import FIXTURES, LOCAL_FETCHES, SAMPLE_FEED
 from tests.ingest.feedserver import FeedServer, Reply
 
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
@@ -21,7 +21,12 @@ MAX_BYTES = 50_000
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
-    return {"FEED_FETCH_TIMEOUT": 0.5, "FEED_MAX_BYTES": MAX_BYTES, "FEED_MAX_REDIRECTS": 3}
+    return {
+        **LOCAL_FETCHES,
+        "FEED_FETCH_TIMEOUT": 0.5,
+        "FEED_MAX_BYTES": MAX_BYTES,
+        "FEED_MAX_REDIRECTS": 3,
+    }
 
 
 def _endless(handler: BaseHTTPRequestHandler) -> None:
