@@ -175,6 +175,9 @@ SETTINGS: dict[str, Setting] = {
     "FEED_FETCH_TIMEOUT": Setting(10.0, _float, "seconds to wait for a feed or page to answer"),
     "FEED_MAX_BYTES": Setting(5_000_000, _int, "largest feed or page read; larger ones fail"),
     "FEED_MAX_REDIRECTS": Setting(5, _int, "redirects followed when fetching a feed or page"),
+    "FEED_ALLOW_PRIVATE_HOSTS": Setting(
+        False, _bool, "let feeds and pages be fetched from private or loopback addresses"
+    ),
     "LEAD_LENGTH": Setting(300, _int, "characters of an article's plain-text lead"),
     "REGION_ALIASES": Setting(
         {}, _region_aliases, "extra feed labels for regions: 'Europe=union-europeenne; ...'"
