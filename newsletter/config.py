@@ -251,6 +251,23 @@ def _derive(config: dict[str, Any], instance_path: Path) -> None:
         if config["NEWSLETTER_ENV"] == "production":
             raise ConfigError("SECRET_KEY", "must be set in production")
         config["SECRET_KEY"] = _instance_secret(instance_path)
+    _check_dkim(config["DKIM_SELECTOR"], config["DKIM_PRIVATE_KEY_PATH"])
+
+
+def _check_dkim(selector: str, key_path: str) -> None:
+    """Signing is all or nothing: a half-set or unreadable key stops the start, not each send."""
+    if bool(selector) != bool(key_path):
+        missing = "DKIM_PRIVATE_KEY_PATH" if selector else "DKIM_SELECTOR"
+        raise ConfigError(missing, "signing needs both DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH")
+    if not key_path:
+        return
+    try:
+        pem = Path(key_path).read_bytes()
+    except OSError as exc:
+        problem = f"cannot read {key_path}: {exc.strerror}"
+        raise ConfigError("DKIM_PRIVATE_KEY_PATH", problem) from None
+    if b"PRIVATE KEY-----" not in pem:
+        raise ConfigError("DKIM_PRIVATE_KEY_PATH", f"{key_path} is not a PEM private key")
 
 
 def _instance_secret(instance_path: Path) -> str:
