@@ -137,7 +137,9 @@ def _region_aliases(name: str, raw: str) -> dict[str, str]:
     for pair in filter(None, (item.strip() for item in raw.split(";"))):
         label, sep, slug = pair.rpartition("=")
         if not sep or not normalize(label) or slug.strip() not in slugs:
-            raise ConfigError(name, f"expected 'label=region-slug; ...' with a known slug: {pair!r}")
+            raise ConfigError(
+                name, f"expected 'label=region-slug; ...' with a known slug: {pair!r}"
+            )
         aliases[normalize(label)] = slug.strip()
     return aliases
 
