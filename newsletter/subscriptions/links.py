@@ -41,7 +41,11 @@ def confirm(token: str) -> Page:
     try:
         data = tokens.read(Purpose.CONFIRM, token, max_age=tokens.confirm_max_age())
     except ExpiredToken as expired:
-        _reader(expired.subscriber_id)
+        reader = _reader(expired.subscriber_id)
+        if reader is not None and reader.status == SubscriberStatus.CONFIRMED:
+            return _message("already-confirmed", manage_url=_manage(reader))
+        if not service.can_resend(reader, expired.nonce):
+            return _message("invalid-link", 400)
         return render_template("web/confirm.html", form=ButtonForm(), expired=True), 410
     except InvalidToken:
         return _message("invalid-link", 400)

@@ -225,3 +225,19 @@ def test_pending_readers_are_purged_after_the_set_age(
     emails = db.session.execute(db.select(Subscriber.email)).scalars().all()
     assert emails == ["recent@example.org"]
     assert all(e.subscriber_id is not None for e in events())
+
+
+def test_an_old_link_of_a_confirmed_reader_says_already_confirmed(
+    app: Flask, client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    reader = subscribed_and_confirmed(client, smtp_sink)
+
+    class Backdated(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 30 * 86400
+
+    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="confirm-v1", signer=Backdated)
+    token = old.dumps({"sid": reader.id, "lid": "ri", "nonce": "an-old-nonce"})
+    response = client.get(f"/confirm/{token}")
+    assert response.status_code == 200
+    assert "Déjà confirmée" in page_text(response)
