@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import html
 import re
 import xml.sax
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from newsletter.ingest.clean import cut_lead, plain_text, sanitize_html
 from newsletter.ingest.decode import to_utf8
 from newsletter.models import db
 
+# WordPress ends cut summaries with "[…]": the lead ends with an ellipsis instead.
+_WORDPRESS_MORE = re.compile(r"\s*\[(?:…|\.\.\.)\]\s*$")
 _HTML_PAGE = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
 
 
@@ -95,8 +98,12 @@ def entry_to_article(
     title = plain_text(entry.get("title") or "")
     if not title:
         return "title"
-    summary = entry.get("summary") or _first_content(entry)
+    summary = entry.get("summary") or ""
     lead_html = sanitize_html(summary, base_url=link)
+    if summary and summary == _first_content(entry):
+        # No summary: feedparser lent the full body. An email wants its first paragraph only.
+        first = plain_text(lead_html).split("\n\n")[0]
+        lead_html = f"<p>{html.escape(first)}</p>"
     found = classify(
         [tag.get("term") or "" for tag in entry.get("tags", [])], aliases=options.region_aliases
     )
@@ -105,7 +112,7 @@ def entry_to_article(
         url=link,
         title=title,
         published_at=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
-        lead=cut_lead(plain_text(lead_html), options.lead_length),
+        lead=cut_lead(_WORDPRESS_MORE.sub("…", plain_text(lead_html)), options.lead_length),
         lead_html=lead_html,
         author=(entry.get("author") or "").strip() or None,
         section=found.section,

@@ -170,3 +170,39 @@ def test_an_item_repeated_in_one_document_is_one_article(app: Flask) -> None:
 
     assert (result.created, result.unchanged) == (8, 1)
     assert len(db.session.execute(db.select(Article)).scalars().all()) == 8
+
+
+WORDPRESS_ITEMS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>La Revue Internationale</title><link>https://www.revue-internationale.example/</link>
+<item>
+  <title>Corps seul</title>
+  <link>https://www.revue-internationale.example/corps-seul/</link>
+  <category>Asie</category>
+  <content:encoded><![CDATA[<p>Le chapô de l’article.</p><h2>Intertitre</h2>
+  <p>Le corps, long, qui n’a rien à faire dans un courriel.</p>]]></content:encoded>
+</item>
+<item>
+  <title>Résumé coupé</title>
+  <link>https://www.revue-internationale.example/resume-coupe/</link>
+  <category>Asie</category>
+  <description><![CDATA[Un résumé que WordPress a coupé [&#8230;]]]></description>
+  <content:encoded><![CDATA[<p>Un résumé que WordPress a coupé, et la suite.</p>]]>
+  </content:encoded>
+</item>
+</channel></rss>
+"""
+
+
+def test_an_item_with_only_a_body_gets_its_first_paragraph_as_summary(app: Flask) -> None:
+    ingest_document(WORDPRESS_ITEMS.encode())
+
+    body_only = _by_title("Corps seul")
+    assert body_only.lead_html == "<p>Le chapô de l’article.</p>"
+    assert body_only.lead == "Le chapô de l’article."
+
+
+def test_a_summary_cut_by_wordpress_ends_with_an_ellipsis(app: Flask) -> None:
+    ingest_document(WORDPRESS_ITEMS.encode())
+
+    assert _by_title("Résumé coupé").lead == "Un résumé que WordPress a coupé…"
