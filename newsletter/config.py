@@ -164,6 +164,10 @@ SETTINGS: dict[str, Setting] = {
     "REDIS_URL": Setting(None, _redis_url, "Redis for broker, rate limits, locks; unset: embedded"),
     "SMTP_URL": Setting(None, _smtp_url, "smtp://user:pass@host:port, smtps://, ?starttls=1"),
     "SECRET_KEY": Setting(None, _str, "signs tokens and sessions; generated into instance/"),
+    "OLD_SECRET_KEYS": Setting([], _list, "previous SECRET_KEYs, still accepted on reader links"),
+    "SUPPRESSION_KEY": Setting(
+        "", _str, "key of the suppression list's HMAC; empty: SECRET_KEY (keep it when rotating)"
+    ),
     "BASE_URL": Setting("http://127.0.0.1:5000", _http_url, "public URL used in emails"),
     "MAIL_FROM": Setting(
         "La Revue Internationale <newsletter@revue-internationale.example>",

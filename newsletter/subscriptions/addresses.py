@@ -71,7 +71,11 @@ def smtp_address(email: str) -> str:
 def email_hmac(email: str) -> str:
     """The suppression key: an HMAC with a server key, so the list cannot be reversed."""
     return hmac.new(
-        _suppression_key(current_app.config["SECRET_KEY"]), email.encode(), "sha256"
+        _suppression_key(
+            current_app.config.get("SUPPRESSION_KEY") or current_app.config["SECRET_KEY"]
+        ),
+        email.encode(),
+        "sha256",
     ).hexdigest()
 
 

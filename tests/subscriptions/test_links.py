@@ -241,3 +241,16 @@ def test_an_old_link_of_a_confirmed_reader_says_already_confirmed(
     response = client.get(f"/confirm/{token}")
     assert response.status_code == 200
     assert "Déjà confirmée" in page_text(response)
+
+
+def test_links_signed_before_a_key_rotation_still_unsubscribe(
+    app: Flask, client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    reader = subscribed_and_confirmed(client, smtp_sink)
+    url = local(tokens.reader_links(reader.id).unsubscribe_url)
+    app.config["OLD_SECRET_KEYS"] = [app.config["SECRET_KEY"]]
+    app.config["SECRET_KEY"] = "the-new-key"
+    assert app.test_client().post(url).status_code == 200
+    assert the_reader().status == SubscriberStatus.UNSUBSCRIBED
+    app.config["OLD_SECRET_KEYS"] = []
+    assert app.test_client().post(url).status_code == 400  # retired keys sign nothing
