@@ -1,4 +1,4 @@
-"""API routes: articles. Editors create or update them, and list them by region and date."""
+"""API routes: articles (create or update, list by region and date) and the feeds they come from."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from newsletter.ingest.payload import (
     article_json,
     parse_since,
 )
-from newsletter.models import Article, Region, article_regions, db
+from newsletter.ingest.polling import add_feed
+from newsletter.models import Article, Feed, Region, article_regions, db
 
 MAX_LIST = 500
 
@@ -84,3 +85,39 @@ def _limit(raw: str, errors: dict[str, list[str]]) -> int:
 
 def _invalid(errors: dict[str, Any]) -> tuple[Response, int]:
     return jsonify(error="invalid", errors=errors), 422
+
+
+# Feeds are where articles come from: registered and watched beside them.
+@bp.post("/feeds")
+@token_required
+def register_feed() -> tuple[Response, int]:
+    payload = request.get_json(silent=True)
+    url = payload.get("url") if isinstance(payload, dict) else None
+    if not isinstance(url, str) or not url.strip():
+        return _invalid({"url": ["required"]})
+    try:
+        feed, created = add_feed(url)
+    except ValueError:
+        return _invalid({"url": ["must be an absolute http(s) URL"]})
+    return jsonify(feed=_feed_json(feed)), 201 if created else 200
+
+
+@bp.get("/feeds")
+@token_required
+def list_feeds() -> tuple[Response, int]:
+    feeds = db.session.execute(db.select(Feed).order_by(Feed.id)).scalars()
+    return jsonify(feeds=[_feed_json(feed) for feed in feeds]), 200
+
+
+def _feed_json(feed: Feed) -> dict[str, Any]:
+    stamp = lambda moment: moment.isoformat() if moment else None  # noqa: E731
+    return {
+        "id": feed.id,
+        "url": feed.url,
+        "title": feed.title,
+        "active": feed.active,
+        "last_polled_at": stamp(feed.last_polled_at),
+        "last_success_at": stamp(feed.last_success_at),
+        "last_error": feed.last_error,
+        "last_error_at": stamp(feed.last_error_at),
+    }

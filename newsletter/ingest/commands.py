@@ -42,6 +42,33 @@ def list_feeds() -> None:
             click.echo(f"    last error ({_when(feed.last_error_at)}): {feed.last_error}")
 
 
+@feeds.command("pause")
+@click.argument("feed_id", type=int)
+@with_appcontext
+def pause(feed_id: int) -> None:
+    """Stop polling a feed; its articles stay."""
+    _set_active(feed_id, active=False)
+
+
+@feeds.command("resume")
+@click.argument("feed_id", type=int)
+@with_appcontext
+def resume(feed_id: int) -> None:
+    """Poll a paused feed again."""
+    _set_active(feed_id, active=True)
+
+
+def _set_active(feed_id: int, *, active: bool) -> None:
+    from newsletter.models import Feed, db
+
+    feed = db.session.get(Feed, feed_id)
+    if feed is None:
+        raise click.BadParameter(f"no feed {feed_id}", param_hint="FEED_ID")
+    feed.active = active
+    db.session.commit()
+    click.echo(f"{'Resumed' if active else 'Paused'}: feed {feed.id} {feed.url}")
+
+
 @feeds.command("poll")
 @with_appcontext
 def poll() -> None:

@@ -141,3 +141,21 @@ def test_the_api_needs_an_editors_bearer_token(client: FlaskClient) -> None:
     assert client.post("/api/v1/articles", json=NEW).status_code == 401
     wrong = {"Authorization": "Bearer not-a-token"}
     assert client.get("/api/v1/articles", headers=wrong).status_code == 401
+
+
+def test_an_editor_registers_a_feed_and_sees_its_state(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    url = "https://www.revue-internationale.example/feed/"
+
+    created = client.post("/api/v1/feeds", json={"url": url}, headers=auth)
+    again = client.post("/api/v1/feeds", json={"url": url}, headers=auth)
+    bad = client.post("/api/v1/feeds", json={"url": "file:///etc/passwd"}, headers=auth)
+    missing = client.post("/api/v1/feeds", json={}, headers=auth)
+    listed = client.get("/api/v1/feeds", headers=auth).get_json()["feeds"]
+
+    assert created.status_code == 201 and again.status_code == 200
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == {"url": ["must be an absolute http(s) URL"]}
+    assert missing.get_json()["errors"] == {"url": ["required"]}
+    assert [(f["url"], f["active"], f["last_error"]) for f in listed] == [(url, True, None)]

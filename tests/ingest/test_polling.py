@@ -168,3 +168,21 @@ def test_a_poll_racing_another_that_stored_the_same_article_first_still_succeeds
     titles = [title for _, title, _ in _article_rows()]
     assert len(titles) == 8 and "Le Mali quitte le G5 Sahel" in titles
     assert db.session.get(Feed, feed.id).last_error is None
+
+
+def test_a_paused_feed_is_not_polled_until_resumed(app: Flask, feed_server: FeedServer) -> None:
+    feed_server.routes["/feed/"] = Reply(body=SAMPLE_FEED.read_bytes(), headers=RSS)
+    feed, _ = add_feed(feed_server.url("/feed/"))
+    runner = app.test_cli_runner()
+
+    paused = runner.invoke(args=["feeds", "pause", str(feed.id)])
+    while_paused = runner.invoke(args=["feeds", "poll"])
+    resumed = runner.invoke(args=["feeds", "resume", str(feed.id)])
+    after = runner.invoke(args=["feeds", "poll"])
+    unknown = runner.invoke(args=["feeds", "pause", "999"])
+
+    assert f"Paused: feed {feed.id}" in paused.output
+    assert "0 feeds polled" in while_paused.output
+    assert f"Resumed: feed {feed.id}" in resumed.output
+    assert "1 feeds polled: 8 new articles" in after.output
+    assert unknown.exit_code == 2 and "no feed 999" in unknown.output
