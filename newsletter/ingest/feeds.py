@@ -23,6 +23,7 @@ from newsletter.models import db
 
 # WordPress ends cut summaries with "[…]": the lead ends with an ellipsis instead.
 _WORDPRESS_MORE = re.compile(r"\s*\[(?:…|\.\.\.)\]\s*$")
+_XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:\?xml|rss|feed|rdf:RDF)[\s>]")
 _HTML_PAGE = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
 
 
@@ -58,7 +59,11 @@ def parse_feed(
 ) -> ParsedFeed:
     """Every entry of a feed document as ArticleData; raises FeedError if it is not a feed."""
     options = options or IngestOptions()
-    if "html" in (content_type or "").lower() or _HTML_PAGE.match(document[:2000]):
+    head = document[:2000]
+    # Some servers label their feed text/html: the bytes decide, the label only breaks a tie.
+    if _HTML_PAGE.match(head) or (
+        "html" in (content_type or "").lower() and not _XML_START.match(head)
+    ):
         raise FeedError("an HTML page, not a feed")
     decoded = to_utf8(document, content_type=content_type)
     parsed = feedparser.parse(decoded.document, response_headers={"content-location": url or ""})

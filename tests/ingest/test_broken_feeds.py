@@ -208,3 +208,16 @@ def test_a_feed_whose_items_all_lack_links_fails_and_stores_nothing(
     assert outcome.status is PollStatus.FAILED
     assert _stored() == []
     assert db.session.get(Feed, feed.id).last_error == "1 item(s) without a link were skipped"
+
+
+def test_a_feed_mislabelled_as_an_html_page_is_still_read(
+    app: Flask, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/feed/"] = Reply(
+        body=SAMPLE_FEED.read_bytes(), headers={"Content-Type": "text/html; charset=UTF-8"}
+    )
+    feed, _ = add_feed(feed_server.url("/feed/"))
+
+    outcome = poll_feed(feed.id)
+
+    assert outcome.result is not None and outcome.result.created == 8
