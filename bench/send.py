@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--composer", default="newsletter.digests.compose:DigestComposer")
     parser.add_argument("--group-size", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--plan-only", action="store_true", help="measure planning only (e.g. 1,000,000 rows)"
+    )
     args = parser.parse_args()
 
     instance = Path(tempfile.mkdtemp(prefix="bench-send-"))
@@ -66,6 +69,10 @@ def main() -> None:
         redis.Redis.from_url(args.redis).flushdb()
         digest_id, size = seed(args.readers, args.articles_per_region)
     print(f"readers {args.readers}, workers {args.workers}, average message {size / 1024:.1f} KB")
+    if args.plan_only:
+        with app.app_context():
+            measure_planning(app, digest_id, args.readers)
+        return
 
     sink = subprocess.Popen([SINK, "-u", "nobody", f"127.0.0.1:{args.port}", "1024"])
     time.sleep(0.5)
@@ -122,6 +129,18 @@ def main() -> None:
         f"smtp-source -s {args.workers} -d -l {size} -m {args.readers}: "
         f"{ceiling:.0f} messages/s; ours is {rate / ceiling:.1%} of it"
     )
+
+
+def measure_planning(app: object, digest_id: int, readers: int) -> None:
+    from newsletter.delivery import digest_progress, plan
+
+    task = app.extensions["celery"].tasks["delivery.drain"]  # type: ignore[attr-defined]
+    task.apply_async = lambda *a, **k: None  # planning only: no drains
+    started = time.monotonic()
+    plan(digest_id)
+    planned = time.monotonic() - started
+    print(f"planning: {planned:.2f} s for {readers} rows (one INSERT … SELECT)")
+    print(f"ledger: {', '.join(f'{k} {v}' for k, v in digest_progress(digest_id).items() if v)}")
 
 
 def fresh_database(url: str) -> str:

@@ -8,9 +8,11 @@ See docs/delivery.md for the state machine and the commit points C0 to C3.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -156,13 +158,19 @@ def claim(digest_id: int, *, size: int, lease_seconds: float, now: datetime | No
 
 
 def hand_over(
-    batch: Batch, ids: Sequence[int], *, lease_seconds: float, now: datetime | None = None
+    batch: Batch,
+    ids: Sequence[int],
+    *,
+    lease_seconds: float,
+    now: datetime | None = None,
+    renew: bool = True,
+    conn: sa.Connection | None = None,
 ) -> set[int]:
     """Mark rows as handed over just before their SMTP transactions; returns those still ours.
 
     Fenced: only rows still `sending` under our token, with a live lease, of a digest still
-    sending. It also renews the lease on the rest of the batch (the heartbeat). From here on a
-    lost reply makes a row `uncertain`, never re-sent.
+    sending. With `renew` it also renews the lease of the whole batch (the heartbeat). From
+    here on a lost reply makes a row `uncertain`, never re-sent.
     """
     if not ids:
         return set()
@@ -176,27 +184,50 @@ def hand_over(
         deliveries.c.lease_expires_at > _now(now),
         sending,
     )
-    with db.engine.begin() as conn:
-        _begin_write(conn)
-        rows = conn.execute(
+    group = list(ids)
+    if renew:
+        # The handoff marker on the group and the heartbeat on the whole batch, in one go.
+        statement = (
             deliveries.update()
-            .where(deliveries.c.id.in_(list(ids)), mine)
-            .values(handoff_at=now, lease_expires_at=now + timedelta(seconds=lease_seconds))
-            .returning(deliveries.c.id)
-        ).all()
-        if rows:
-            conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id.in_([r.id for r in batch.rows]), mine)
-                .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+            .where(deliveries.c.id.in_([r.id for r in batch.rows]), mine)
+            .values(
+                handoff_at=sa.case(
+                    (deliveries.c.id.in_(group), _now(now)), else_=deliveries.c.handoff_at
+                ),
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
             )
-    return {r[0] for r in rows}
+        )
+    else:
+        # Only the marker: no indexed column changes, so PostgreSQL can update in place (HOT).
+        statement = (
+            deliveries.update().where(deliveries.c.id.in_(group), mine).values(handoff_at=now)
+        )
+    with _writing(conn) as conn:
+        rows = conn.execute(statement.returning(deliveries.c.id)).all()
+    return {r[0] for r in rows} & set(group)
 
 
-def _begin_write(conn: sa.Connection) -> None:
-    """On SQLite, take the write lock now rather than fail to upgrade a read lock later."""
+@contextmanager
+def _writing(conn: sa.Connection | None) -> Iterator[sa.Connection]:
+    """One short write transaction, on the sender's connection when it has one.
+
+    SQLite takes its write lock first (BEGIN IMMEDIATE) rather than fail to upgrade a read
+    lock later. Reusing the sender's connection saves a pool checkout (and its pre-ping).
+    """
+    if conn is None:
+        with db.engine.connect() as fresh, _writing(fresh) as same:
+            yield same
+        return
+    if conn.in_transaction():
+        conn.commit()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 # -- C3: results ---------------------------------------------------------------------------------
@@ -212,7 +243,13 @@ class Result:
     next_attempt_at: datetime | None = None
 
 
-def record(batch: Batch, results: Iterable[Result], *, now: datetime | None = None) -> None:
+def record(
+    batch: Batch,
+    results: Iterable[Result],
+    *,
+    now: datetime | None = None,
+    conn: sa.Connection | None = None,
+) -> None:
     """Write the outcomes of one group in one commit, each fenced by our lease token.
 
     Terminal outcomes drop the lease; a deferral also clears the handoff marker (nothing was
@@ -260,18 +297,63 @@ def record(batch: Batch, results: Iterable[Result], *, now: datetime | None = No
             lease_expires_at=None,
         )
     )
-    with db.engine.begin() as conn:
-        _begin_write(conn)
-        conn.execute(statement, params)
+    with _writing(conn) as conn:
+        if conn.dialect.name == "postgresql":
+            _record_pg(conn, params, now)
+        else:
+            conn.execute(statement, params)  # SQLite: executemany in-process is cheap
 
 
-def release(batch: Batch, ids: Iterable[int]) -> None:
+# Arrays, not a VALUES list: the statement text never changes, so SQLAlchemy compiles it
+# once and PostgreSQL plans it once, whatever the group's size.
+_RECORD_PG = sa.text(
+    """
+    UPDATE deliveries AS d SET
+        state = v.state,
+        smtp_code = v.code,
+        smtp_reply = v.reply,
+        message_id = coalesce(v.mid, d.message_id),
+        sent_at = CASE WHEN v.state = 'sent' THEN CAST(:now AS timestamptz) END,
+        finished_at = CASE WHEN v.state IN ('pending', 'sending', 'deferred') THEN NULL
+                           ELSE CAST(:now AS timestamptz) END,
+        next_attempt_at = coalesce(v.next_at, CAST(:now AS timestamptz)),
+        handoff_at = CASE WHEN v.clear THEN NULL ELSE d.handoff_at END,
+        lease_token = NULL,
+        lease_expires_at = NULL
+    FROM unnest(
+        CAST(:ids AS bigint[]), CAST(:states AS varchar[]), CAST(:codes AS smallint[]),
+        CAST(:replies AS text[]), CAST(:mids AS varchar[]), CAST(:nexts AS timestamptz[]),
+        CAST(:clears AS boolean[])
+    ) AS v(id, state, code, reply, mid, next_at, clear)
+    WHERE d.id = v.id AND d.lease_token = :token
+    """
+)
+
+
+def _record_pg(conn: sa.Connection, params: list[dict[str, Any]], now: datetime) -> None:
+    """A group's outcomes in one statement and one round trip."""
+    conn.execute(
+        _RECORD_PG,
+        {
+            "now": now,
+            "token": params[0]["b_token"],
+            "ids": [p["b_id"] for p in params],
+            "states": [p["b_state"] for p in params],
+            "codes": [p["b_code"] for p in params],
+            "replies": [p["b_reply"] for p in params],
+            "mids": [p["b_message_id"] for p in params],
+            "nexts": [p["b_next"] for p in params],
+            "clears": [p["b_clear"] for p in params],
+        },
+    )
+
+
+def release(batch: Batch, ids: Iterable[int], *, conn: sa.Connection | None = None) -> None:
     """Give back rows that were claimed but never handed over (pause, relay down, budget)."""
     ids = list(ids)
     if not ids:
         return
-    with db.engine.begin() as conn:
-        _begin_write(conn)
+    with _writing(conn) as conn:
         conn.execute(
             deliveries.update()
             .where(
@@ -288,13 +370,12 @@ def release(batch: Batch, ids: Iterable[int]) -> None:
         )
 
 
-def reopen(ids: Iterable[int]) -> None:
+def reopen(ids: Iterable[int], *, conn: sa.Connection | None = None) -> None:
     """Failed rows that were our own fault (the relay refused us) go back to pending."""
     ids = list(ids)
     if not ids:
         return
-    with db.engine.begin() as conn:
-        _begin_write(conn)
+    with _writing(conn) as conn:
         conn.execute(
             deliveries.update()
             .where(deliveries.c.id.in_(ids), deliveries.c.state == DeliveryState.FAILED.value)
@@ -323,15 +404,16 @@ def digest_progress(digest_id: int) -> dict[str, int]:
     return counts
 
 
-def finish_if_done(digest_id: int, *, now: datetime | None = None) -> bool:
+def finish_if_done(
+    digest_id: int, *, now: datetime | None = None, conn: sa.Connection | None = None
+) -> bool:
     """Sending → finished when no row is pending, sending or deferred: decided by a count."""
     now = now or utcnow()
     still_open = sa.exists().where(
         deliveries.c.digest_id == digest_id,
         deliveries.c.state.in_([s.value for s in OPEN_STATES]),
     )
-    with db.engine.begin() as conn:
-        _begin_write(conn)
+    with _writing(conn) as conn:
         result = conn.execute(
             digests.update()
             .where(

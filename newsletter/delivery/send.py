@@ -146,6 +146,16 @@ def load_readers(ids: Sequence[int]) -> dict[int, Reader]:
 
 def send_batch(batch: Batch, *, composer: Composer, stream: Stream) -> BatchReport:
     """Send one claimed batch; every row ends recorded, released, or (if killed) uncertain."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # Each ledger write here is one statement: autocommit saves BEGIN's round trip.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        return _send_batch(batch, composer=composer, stream=stream, conn=conn)
+
+
+def _send_batch(
+    batch: Batch, *, composer: Composer, stream: Stream, conn: sa.Connection
+) -> BatchReport:
     report = BatchReport()
     clock = report.clock
     readers = load_readers([r.subscriber_id for r in batch.rows if r.subscriber_id])
@@ -163,10 +173,11 @@ def send_batch(batch: Batch, *, composer: Composer, stream: Stream) -> BatchRepo
             continue
         todo.append((row, reader, body))
     clock.lap("render")
-    ledger.record(batch, skipped)
+    ledger.record(batch, skipped, conn=conn)
     clock.lap("database")
     _count(report, skipped)
     size = max(1, stream.group_size)
+    renewed = time.monotonic()  # the claim just set the lease
     for position, group in enumerate(_groups(todo, size)):
         envelopes = []
         mids: dict[int, str] = {}
@@ -180,9 +191,16 @@ def send_batch(batch: Batch, *, composer: Composer, stream: Stream) -> BatchRepo
         clock.lap("build")
         stream.throttle.acquire(len(envelopes))
         clock._mark = time.thread_time()  # waiting is not work
+        # Renew the batch's lease once a third of it is gone, not at every group.
+        renew = time.monotonic() - renewed > stream.lease_seconds / 3
         ours = ledger.hand_over(
-            batch, [e.key for e in envelopes], lease_seconds=stream.lease_seconds
+            batch,
+            [e.key for e in envelopes],
+            lease_seconds=stream.lease_seconds,
+            renew=renew,
+            conn=conn,
         )
+        renewed = time.monotonic() if renew else renewed
         clock.lap("database")
         if len(ours) < len(envelopes):
             # Paused, cancelled, or our lease ran out: send none of what is not ours, stop.
@@ -193,19 +211,23 @@ def send_batch(batch: Batch, *, composer: Composer, stream: Stream) -> BatchRepo
         except RelayError as exc:
             clock.lap("smtp")
             report.stopped = _relay_down(batch, [e.key for e in envelopes], exc)
-            ledger.release(batch, [row.id for row, _, _ in todo[(position + 1) * size :]])
+            ledger.release(
+                batch, [row.id for row, _, _ in todo[(position + 1) * size :]], conn=conn
+            )
             return report
         clock.lap("smtp")
         rows = {row.id: row for row, _, _ in group}
         results = [_result(o, rows[o.key], mids.get(o.key), stream.retry) for o in outcomes]
-        ledger.record(batch, results)
+        ledger.record(batch, results, conn=conn)
         _bounce(results, {row.id: reader.id for row, reader, _ in group}, stream)
         clock.lap("database")
         _count(report, results)
         if report.stopped is None and _relay_refuses(batch, outcomes, stream):
             report.stopped = f"relay refused {stream.pause_after_rejects} readers in a row"
         if report.stopped:
-            ledger.release(batch, [row.id for row, _, _ in todo[(position + 1) * size :]])
+            ledger.release(
+                batch, [row.id for row, _, _ in todo[(position + 1) * size :]], conn=conn
+            )
             return report
     return report
 
