@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter import create_app
+from newsletter.extensions import limiter
 from newsletter.models import db
 from tests.support.smtp import SmtpSink
 
@@ -146,6 +147,9 @@ def app(
     app_overrides: dict[str, Any],
 ) -> Iterator[Flask]:
     app = create_app(_overrides(migrated_urls[backend], **app_overrides), instance_path=tmp_path)
+    # Flask-Limiter is one object per process and keeps the first app's key prefix; tests make
+    # many apps, so each gets its own counters on the shared Redis.
+    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     with app.app_context():
         yield app
         db.session.remove()

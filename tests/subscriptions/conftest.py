@@ -7,10 +7,8 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from newsletter.extensions import limiter
 from tests.support.smtp import Received, SmtpSink
 
 ALL_SLUGS = [
@@ -27,15 +25,6 @@ ALL_SLUGS = [
 @pytest.fixture
 def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
     return {"SMTP_URL": smtp_sink.url}
-
-
-@pytest.fixture(autouse=True)
-def own_rate_limit_counters(app: Flask) -> None:
-    """Flask-Limiter keeps the first app's key prefix for the whole process
-    (`self._key_prefix or config[...]`), so on a shared Redis every test would count against
-    the same per-IP window. Each test gets the prefix its app was configured with.
-    """
-    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:
