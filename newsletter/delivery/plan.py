@@ -51,10 +51,13 @@ def plan(digest_id: int) -> int:
 
 
 def _regions_with_news(digest: Digest) -> set[str] | None:
-    """Regions with an article in the window; None (all pending) with a pinned story."""
+    """Regions with an article in the window; None: every row pending."""
     from newsletter.digests.assemble import load_window
 
     window = load_window(digest)
-    if window.pinned is not None:
+    with_news = window.region_slugs_with_news()
+    if window.pinned is not None or with_news >= {r.slug for r in window.regions}:
+        # Everyone may have news: no per-reader test in the INSERT (the sender still skips
+        # a reader with nothing to read, e.g. one with no region).
         return None
-    return window.region_slugs_with_news()
+    return with_news
