@@ -36,6 +36,8 @@ def test_an_editor_logs_in_and_sees_the_dashboard(app: Flask, client: FlaskClien
     page = client.get("/admin/").get_data(as_text=True)
     assert "Tableau de bord" in page
     assert "chef@example.com" in page
+    for path in ("/admin/articles", "/admin/digests/preview", "/admin/digests/special"):
+        assert f'href="{path}"' in page  # every editors' page is one click away
 
 
 def test_a_wrong_password_does_not_log_in(app: Flask, client: FlaskClient) -> None:
