@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 WEB_PORT ?= 5000
 DEV_MAILBOX_PORT ?= 1025
-export WEB_PORT DEV_MAILBOX_PORT
+# Links in emails point at the local web process unless BASE_URL says otherwise.
+BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
+export WEB_PORT DEV_MAILBOX_PORT BASE_URL
 
 .PHONY: run test install lint migrate demo clean
 
