@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -18,31 +18,64 @@ def _articles() -> dict[str, Article]:
     return {article.title: article for article in rows}
 
 
+# title: (regions, section, author, published_at in UTC, tags), as the sample feed says.
+EXPECTED = {
+    "Les candidats s’activent pour l’exposition universelle 2030": (
+        ["monde-de-demain"], Section.GRAND_ANGLE, "La rédaction", (2022, 5, 18, 9, 30), []
+    ),
+    "Fin de la bataille d’Azovstal": (
+        ["russie"], Section.EN_CONTINU, "La rédaction", (2022, 5, 18, 7, 15), []
+    ),
+    "Liban : les banques au cœur de la crise": (
+        ["moyen-orient"], Section.GRAND_ANGLE, "La rédaction", (2022, 5, 16, 14, 0), []
+    ),
+    "Le Mali quitte le G5 Sahel": (
+        ["afrique"], Section.EN_CONTINU, "La rédaction", (2022, 5, 16, 8, 45), []
+    ),
+    "Vers une adhésion de la Suède et la Finlande à l’Otan ?": (
+        ["union-europeenne", "russie"], Section.EN_CONTINU, "La rédaction",
+        (2022, 5, 14, 10, 0), [],
+    ),
+    "Ukraine : l’OTAN prête pour une guerre d’usure": (
+        ["union-europeenne", "russie"], Section.EN_CONTINU, "La rédaction",
+        (2022, 4, 30, 11, 20), [],
+    ),
+    "Otages en Iran : ne nourrissez pas le crocodile": (
+        ["moyen-orient"], Section.IDEES, "Hamid Enayat", (2022, 4, 28, 9, 0),
+        ["Tribune à la une"],
+    ),
+    "Pourparlers russo-américains en janvier": (
+        ["russie", "ameriques"], Section.EN_CONTINU, "Etienne Dhuit", (2021, 12, 29, 10, 0),
+        ["Pourparlers Russie USA"],
+    ),
+}  # fmt: skip
+
+
 def test_the_sample_feed_yields_its_eight_articles_classified(app: Flask) -> None:
     result = ingest_file(SAMPLE)
 
     assert (result.created, result.updated, result.unchanged) == (8, 0, 0)
-    articles = _articles()
-    assert len(articles) == 8
-    talks = articles["Pourparlers russo-américains en janvier"]
-    assert [r.slug for r in talks.regions] == ["russie", "ameriques"]
-    assert talks.section is Section.EN_CONTINU
-    assert talks.author == "Etienne Dhuit"
-    assert talks.tags == ["Pourparlers Russie USA"]
-    assert talks.published_at == datetime(2021, 12, 29, 10, 0, tzinfo=UTC)
+    found = {
+        a.title: (
+            [r.slug for r in a.regions],
+            a.section,
+            a.author,
+            a.published_at,
+            a.tags,
+        )
+        for a in _articles().values()
+    }
+    expected = {
+        title: (regions, section, author, datetime(*moment, tzinfo=UTC), tags)
+        for title, (regions, section, author, moment, tags) in EXPECTED.items()
+    }
+    assert found == expected
+    talks = _articles()["Pourparlers russo-américains en janvier"]
     assert talks.guid == "https://www.revue-internationale.example/?p=88020"
-    op_ed = articles["Otages en Iran : ne nourrissez pas le crocodile"]
-    assert op_ed.section is Section.IDEES
-    assert [r.slug for r in op_ed.regions] == ["moyen-orient"]
-    assert op_ed.author == "Hamid Enayat"
-    assert op_ed.tags == ["Tribune à la une"]
-    expo = articles["Les candidats s’activent pour l’exposition universelle 2030"]
-    assert [r.slug for r in expo.regions] == ["monde-de-demain"]
-    assert expo.section is Section.GRAND_ANGLE
-    sweden = articles["Vers une adhésion de la Suède et la Finlande à l’Otan ?"]
-    assert [r.slug for r in sweden.regions] == ["union-europeenne", "russie"]
-    assert all(a.published_at.tzinfo is not None for a in articles.values())
-    assert not any(a.needs_region for a in articles.values())
+    assert talks.url.endswith("/2021/12/pourparlers-russo-americains-en-janvier/")
+    assert talks.lead.startswith("La Russie et les Etats-Unis se sont mis d’accord")
+    assert all(a.published_at.utcoffset() == timedelta(0) for a in _articles().values())
+    assert not any(a.needs_region for a in _articles().values())
 
 
 def test_ingesting_the_same_feed_again_changes_nothing(app: Flask) -> None:
