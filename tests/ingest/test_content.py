@@ -206,3 +206,24 @@ def test_a_summary_cut_by_wordpress_ends_with_an_ellipsis(app: Flask) -> None:
     ingest_document(WORDPRESS_ITEMS.encode())
 
     assert _by_title("Résumé coupé").lead == "Un résumé que WordPress a coupé…"
+
+
+RSS_091 = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<rss version="0.91"><channel>
+<title>La Revue Internationale</title><link>https://www.revue-internationale.example/</link>
+<description>Actualit\xe9 internationale</description><language>fr</language>
+<item><title>Le Mali quitte le G5 Sahel</title>
+<link>https://www.revue-internationale.example/2022/05/le-mali-quitte-le-g5-sahel/</link>
+<description>Le Mali a annonc\xe9 son intention de quitter le G5 Sahel.</description></item>
+</channel></rss>
+"""
+
+
+def test_an_rss_0_91_feed_in_latin_1_is_read(app: Flask) -> None:
+    result = ingest_document(RSS_091)
+
+    assert result.created == 1
+    mali = _by_title("Le Mali quitte le G5 Sahel")
+    assert mali.lead == "Le Mali a annoncé son intention de quitter le G5 Sahel."
+    assert mali.guid == mali.url  # no guid in RSS 0.91: the link is the key
+    assert mali.needs_region
