@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from newsletter.models import (
     OPEN_STATES,
@@ -63,8 +63,9 @@ def plan_rows(digest: Digest, *, regions_with_news: set[str] | None, now: dateti
     """One INSERT … SELECT: a row per confirmed, unpaused reader confirmed before planning.
 
     Readers none of whose regions has news are inserted as `skipped` in the same statement
-    (None: we cannot tell, every row is pending and the sender decides). Re-running it adds
-    nothing: ON CONFLICT (digest_id, subscriber_id) DO NOTHING. Returns the digest's row count.
+    (None: we cannot tell, every row is pending and the sender decides). Called once per
+    digest, under its row lock while it is `planned`; the unique (digest_id, subscriber_id)
+    constraint guards the rest. Returns the digest's row count.
     """
     s = Subscriber.__table__
     if regions_with_news is None:
@@ -89,9 +90,14 @@ def plan_rows(digest: Digest, *, regions_with_news: set[str] | None, now: dateti
         s.c.confirmed_at <= _now(now),
     )
     columns = ["digest_id", "subscriber_id", "state", "attempts", "next_attempt_at", "created_at"]
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(deliveries).from_select(columns, source).on_conflict_do_nothing()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The caller holds the digest row FOR UPDATE and saw it `planned`: no row of this
+        # digest can exist (an earlier attempt committed nothing, or the status would say so),
+        # so a plain INSERT is safe, and much cheaper than ON CONFLICT's speculative inserts.
+        statement = sa.insert(deliveries).from_select(columns, source)
+    else:
+        # SQLite cannot lock the digest row: two planners may race; the second adds nothing.
+        statement = sqlite.insert(deliveries).from_select(columns, source).on_conflict_do_nothing()
     db.session.execute(statement)
     count = db.session.execute(
         sa.select(sa.func.count())
