@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -19,16 +17,6 @@ from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PORT = free_port()
 
 
@@ -49,19 +37,10 @@ def live_url(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(live_url: str) -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{CHROMIUM} is required in CI (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="fr-FR")
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(live_url: str, browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="fr-FR")
+    yield context.new_page()
+    context.close()
 
 
 def reader(email: str) -> Subscriber:
