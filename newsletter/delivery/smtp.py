@@ -69,12 +69,13 @@ class _Lost(Exception):
 
 def prepare_data(message: bytes) -> bytes:
     """CRLF line ends, dot-stuffed, terminated by CRLF.CRLF (RFC 5321 4.5.2)."""
-    # Counting is a fast scan; the copies are made only when something must change.
-    if message.count(b"\n") != message.count(b"\r\n"):
-        message = message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    # Composers give CRLF (RFC 5322); a message whose head has bare LFs is converted whole.
+    # One cheap scan each; copies only when something must change.
+    if b"\r\n" not in message[:2000]:
+        message = message.replace(b"\n", b"\r\n")
     if message.startswith(b"."):
         message = b"." + message
-    if b"\r\n." in message:
+    if b"\n." in message:
         message = message.replace(b"\r\n.", b"\r\n..")
     if not message.endswith(b"\r\n"):
         message += b"\r\n"
