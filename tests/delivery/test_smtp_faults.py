@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from newsletter.delivery import digest_progress, plan
+from newsletter.delivery.control import resume
+from newsletter.delivery.drain import close_streams
 from newsletter.models import (
     Delivery,
     DeliveryState,
@@ -18,6 +22,7 @@ from newsletter.models import (
     SubscriberStatus,
     db,
 )
+from tests.conftest import free_port
 from tests.delivery.seed import seed_all
 from tests.support.smtp import SmtpSink
 
@@ -117,3 +122,33 @@ def test_the_relay_refusing_everyone_pauses_the_digest_without_blaming_readers(
     assert not db.session.execute(
         sa.select(Subscriber).where(Subscriber.status == SubscriberStatus.BOUNCED)
     ).first()
+
+
+@pytest.fixture
+def auth_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink(port=free_port())
+    sink.start(users={"newsletter": "right-password"})
+    yield sink
+    sink.stop()
+
+
+def test_a_relay_that_refuses_our_login_pauses_the_digest_and_blames_no_reader(
+    app: Flask, auth_sink: SmtpSink
+) -> None:
+    app.config["SMTP_URL"] = f"smtp://newsletter:wrong-password@127.0.0.1:{auth_sink.port}"
+    seeded = seed_all(30)
+
+    plan(seeded.digest_id)
+
+    digest = db.session.get(Digest, seeded.digest_id)
+    assert digest.status is DigestStatus.PAUSED
+    assert "535" in (digest.pause_reason or "")
+    assert digest_progress(seeded.digest_id)["pending"] == 30
+    assert auth_sink.messages == []
+
+    # Fixed settings, resumed: everyone gets the digest once, over an authenticated session.
+    close_streams()
+    app.config["SMTP_URL"] = f"smtp://newsletter:right-password@127.0.0.1:{auth_sink.port}"
+    resume(seeded.digest_id)
+    received = Counter(rcpt for m in auth_sink.messages for rcpt in m.rcpt_tos)
+    assert received == Counter(seeded.emails)

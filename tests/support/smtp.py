@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 
 @dataclass
@@ -50,9 +50,24 @@ class SmtpSink:
     def url(self) -> str:
         return f"smtp://{self.host}:{self.port}"
 
-    def start(self) -> None:
+    def start(self, *, users: dict[str, str] | None = None) -> None:
+        """Start serving; with `users` ({login: password}) it offers AUTH and checks it."""
+        options: dict[str, object] = {}
+        if users is not None:
+
+            def authenticate(
+                server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+            ) -> AuthResult:
+                login = getattr(data, "login", b"").decode()
+                password = getattr(data, "password", b"").decode()
+                return AuthResult(success=users.get(login) == password, handled=False)
+
+            options = {
+                "authenticator": authenticate,
+                "auth_require_tls": False,  # loopback only, in tests
+            }
         self._controller = Controller(
-            _Handler(self), hostname=self.host, port=self.port, enable_SMTPUTF8=True
+            _Handler(self), hostname=self.host, port=self.port, enable_SMTPUTF8=True, **options
         )
         self._controller.start()
 
