@@ -13,8 +13,6 @@ from newsletter.models import (
     DigestKind,
     Region,
     Subscriber,
-    SubscriberStatus,
-    article_regions,
     db,
     subscriber_regions,
 )
@@ -109,10 +107,3 @@ def seed_all(count: int, *, domain_of: object = None) -> Seeded:
     seed_articles()
     emails = seed_readers(count, domain_of=domain_of)
     return Seeded(seed_digest(), emails)
-
-
-def confirmed_subscriber_status() -> str:
-    return SubscriberStatus.CONFIRMED.value
-
-
-__all__ = ["Seeded", "article_regions", "seed_all", "seed_articles", "seed_digest", "seed_readers"]

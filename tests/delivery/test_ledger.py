@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -71,9 +70,9 @@ def test_every_reader_gets_exactly_one_message_recorded_as_soon_as_the_server_re
         mid = message.message["Message-ID"]
         with engine.connect() as conn:
             handed = conn.execute(
-                sa.select(Delivery.handoff_at).where(Delivery.message_id.is_(None)).where(
-                    Delivery.id == int(mid.split(".")[0].removeprefix("<d"))
-                )
+                sa.select(Delivery.handoff_at)
+                .where(Delivery.message_id.is_(None))
+                .where(Delivery.id == int(mid.split(".")[0].removeprefix("<d")))
             ).scalar_one()
             waiting = conn.execute(
                 sa.select(sa.func.count())
@@ -133,8 +132,3 @@ def _plan_without_sending(app: Flask, digest_id: int) -> int:
         return plan(digest_id)
     finally:
         task.apply_async = original  # type: ignore[method-assign]
-
-
-@pytest.fixture(autouse=True)
-def _no_leftovers(app: Flask) -> None:
-    """Nothing to do: the app fixture empties the tables after each test."""
