@@ -289,12 +289,12 @@ def wait_finished(app: object, digest_id: int) -> None:
 def report_workers(logs: list[Path], sent: int) -> None:
     cpu: dict[str, float] = defaultdict(float)
     for i, log in enumerate(logs):
-        rss = 0
-        for match in BATCH.finditer(log.read_text(errors="replace")):
+        text = log.read_text(errors="replace")
+        for match in BATCH.finditer(text):
             for part in match.group(4).split():
                 name, value = part.split("=")
                 cpu[name] += float(value)
-            rss = max(rss, int(match.group(5)))
+        rss = max((int(kb) for kb in re.findall(r"rss_kb=(\d+)", text)), default=0)
         print(f"worker {i}: peak RSS {rss / 1024:.0f} MB")
     total = sum(cpu.values())
     split = "  ".join(f"{k[4:]} {1e6 * v / sent:.0f}" for k, v in cpu.items())
