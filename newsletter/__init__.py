@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     import newsletter.admin.digests  # noqa: F401 - its routes attach to admin_bp
     from newsletter import api
     from newsletter.admin.views import bp as admin_bp
+    from newsletter.delivery.webhooks import bp as webhooks_bp
     from newsletter.digests.views import bp as digests_bp
     from newsletter.extensions import csrf
     from newsletter.subscriptions.views import bp as subscriptions_bp
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(digests_bp)
+    app.register_blueprint(webhooks_bp)
     # The API authenticates by bearer token, not by cookie: CSRF does not apply to it.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

@@ -2,7 +2,7 @@
 
 from newsletter.models.article import Article, Feed, Section, article_regions
 from newsletter.models.base import Base, db, utcnow
-from newsletter.models.delivery import OPEN_STATES, Delivery, DeliveryState
+from newsletter.models.delivery import OPEN_STATES, BounceEvent, Delivery, DeliveryState
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
 from newsletter.models.editor import ApiToken, Editor
 from newsletter.models.region import REGIONS, Region
@@ -22,6 +22,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "Base",
+    "BounceEvent",
     "ConsentEvent",
     "ConsentKind",
     "Delivery",

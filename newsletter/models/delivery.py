@@ -63,3 +63,19 @@ class Delivery(db.Model):
 
     def __repr__(self) -> str:
         return f"<Delivery {self.digest_id}:{self.subscriber_id} {self.state}>"
+
+
+class BounceEvent(db.Model):
+    """A bounce or complaint report, applied once: its key makes the same report twice a no-op."""
+
+    __tablename__ = "bounce_events"
+
+    # SHA-256 of the report's Message-ID and recipient, or of the provider's event id.
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str | None] = mapped_column(sa.String(20))
+    source: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -213,6 +213,19 @@ def upgrade():
         batch_op.create_index('ix_deliveries_lease', ['state', 'lease_expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_subscriber_id'), ['subscriber_id'], unique=False)
 
+    op.create_table('bounce_events',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('subscriber_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_bounce_events_subscriber_id_subscribers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_bounce_events'))
+    )
+    with op.batch_alter_table('bounce_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bounce_events_subscriber_id'), ['subscriber_id'], unique=False)
+
     regions = sa.table(
         "regions",
         sa.column("slug", sa.String),
@@ -230,6 +243,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('bounce_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bounce_events_subscriber_id'))
+
+    op.drop_table('bounce_events')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_subscriber_id'))
         batch_op.drop_index('ix_deliveries_lease')
