@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     import newsletter.admin.digests  # noqa: F401 - its routes attach to admin_bp
     from newsletter import api
     from newsletter.admin.views import bp as admin_bp
+    from newsletter.delivery.metrics import bp as metrics_bp
     from newsletter.delivery.webhooks import bp as webhooks_bp
     from newsletter.digests.views import bp as digests_bp
     from newsletter.extensions import csrf
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
 
     api.load_routes()
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(digests_bp)

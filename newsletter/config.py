@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -58,6 +59,16 @@ def _str(name: str, raw: str) -> str:
 
 def _list(name: str, raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _networks(name: str, raw: str) -> list[str]:
+    networks = []
+    for item in _list(name, raw):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(name, f"expected IP networks like 10.0.0.0/8, got {item!r}") from None
+    return networks
 
 
 def _database_url(name: str, raw: str) -> str:
@@ -227,6 +238,9 @@ SETTINGS: dict[str, Setting] = {
     "DKIM_PRIVATE_KEY_PATH": Setting("", _str, "path of the PEM DKIM private key"),
     "BOUNCE_WEBHOOK_SECRET": Setting("", _str, "shared secret of the bounce webhook"),
     "CHECK_DATABASE_AT_START": Setting(True, _bool, "connect to the database at start-up"),
+    "METRICS_ALLOWED_IPS": Setting(
+        ["127.0.0.1/32", "::1/128"], _networks, "networks that may read /metrics without a token"
+    ),
 }
 
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from newsletter.delivery import ledger
+from newsletter.delivery import ledger, metrics
 from newsletter.delivery.ledger import Batch, Claimed, Result
 from newsletter.delivery.retry import RetryPolicy
 from newsletter.delivery.smtp import Envelope, Outcome, RelayError, SmtpConnection
@@ -217,6 +217,7 @@ def _send_batch(
             # Paused, cancelled, or our lease ran out: send none of what is not ours, stop.
             envelopes = [e for e in envelopes if e.key in ours]
             report.stopped = "digest no longer sending or lease lost"
+        handed = time.perf_counter()
         try:
             outcomes = stream.connection.send_group(envelopes) if envelopes else []
         except RelayError as exc:
@@ -227,6 +228,8 @@ def _send_batch(
             )
             return report
         clock.lap("smtp")
+        if envelopes:
+            metrics.observe_send(time.perf_counter() - handed, len(envelopes))
         rows = {row.id: row for row, _, _ in group}
         results = [_result(o, rows[o.key], mids.get(o.key), stream.retry) for o in outcomes]
         ledger.record(batch, results, conn=fast)

@@ -1,0 +1,175 @@
+"""Prometheus metrics at /metrics: the ledger counted at scrape time, send latency from workers.
+
+The web process (gunicorn) and the Celery workers are separate processes, so the web process
+holds no delivery counters of its own. Two sources instead:
+
+- Ledger gauges are counted from the Delivery rows when Prometheus scrapes: totals by state,
+  and per digest by state for digests not yet finished (index ix_deliveries_claim).
+- Send latency is a histogram written by the workers in prometheus_client's multiprocess mode:
+  one small mmap file per worker process in PROMETHEUS_MULTIPROC_DIR (default
+  <instance>/prometheus), summed by the web process at scrape time. One observation per
+  SMTP group (SEND_GROUP_SIZE messages), never per message, and no network or database call.
+
+Access: a client address in METRICS_ALLOWED_IPS, or an active editor's bearer token.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+
+from newsletter.extensions import csrf, limiter
+from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
+
+ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Seconds for a group of ~20 pipelined messages: from a few ms on loopback to a slow relay.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+UNFINISHED = (DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED)
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    """Every process built by create_app (web and worker) agrees on the samples directory.
+    Set before any metric exists, and inherited by forked workers."""
+    path = os.environ.get(ENV) or os.path.join(state.app.instance_path, "prometheus")
+    os.makedirs(path, exist_ok=True)
+    os.environ[ENV] = path
+
+
+class _Instruments:
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Histogram, values
+
+        if os.environ.get(ENV) and values.ValueClass is values.MutexValue:
+            # prometheus_client picked its value class when first imported, before _setup.
+            values.ValueClass = values.get_value_class()
+        self.send_seconds = Histogram(
+            "newsletter_delivery_send_seconds",
+            "Seconds from handing a group of messages to the SMTP relay to its last reply",
+            buckets=BUCKETS,
+            registry=None,
+        )
+        self.handed_over = Counter(
+            "newsletter_delivery_handed_over_messages",
+            "Messages handed to the SMTP relay (send_seconds_sum / this = seconds per message)",
+            registry=None,
+        )
+
+
+_instruments: _Instruments | None = None
+
+
+def observe_send(seconds: float, messages: int) -> None:
+    """One SMTP group sent: its wall time and its size. Cheap (an mmap write), never raises."""
+    global _instruments
+    try:
+        if _instruments is None:
+            _instruments = _Instruments()
+        _instruments.send_seconds.observe(seconds)
+        _instruments.handed_over.inc(messages)
+    except OSError:  # a full or missing samples directory must not stop a send
+        pass
+
+
+class LedgerCollector:
+    """Gauges counted from the rows at scrape time (no counter to keep in step)."""
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        d = Delivery.__table__
+        totals = GaugeMetricFamily(
+            "newsletter_deliveries", "Delivery rows by state, all digests", labels=["state"]
+        )
+        counts = {state.value: 0 for state in DeliveryState}
+        for state, count in db.session.execute(
+            sa.select(d.c.state, sa.func.count()).group_by(d.c.state)
+        ):
+            counts[_value(state)] = int(count)
+        for state, count in counts.items():
+            totals.add_metric([state], count)
+        per_digest = GaugeMetricFamily(
+            "newsletter_digest_deliveries",
+            "Delivery rows by state of each digest not yet finished",
+            labels=["digest", "state"],
+        )
+        unfinished = sa.select(Digest.id).where(Digest.status.in_(UNFINISHED))
+        for digest_id, state, count in db.session.execute(
+            sa.select(d.c.digest_id, d.c.state, sa.func.count())
+            .where(d.c.digest_id.in_(unfinished))
+            .group_by(d.c.digest_id, d.c.state)
+            .order_by(d.c.digest_id)
+        ):
+            per_digest.add_metric([str(digest_id), _value(state)], int(count))
+        digests = GaugeMetricFamily("newsletter_digests", "Digests by status", labels=["status"])
+        by_status = {status.value: 0 for status in DigestStatus}
+        for status, count in db.session.execute(
+            sa.select(Digest.status, sa.func.count()).group_by(Digest.status)
+        ):
+            by_status[_value(status)] = int(count)
+        for name, count in by_status.items():
+            digests.add_metric([name], count)
+        db.session.rollback()
+        yield totals
+        yield per_digest
+        yield digests
+
+
+def _value(state: Any) -> str:
+    return str(getattr(state, "value", state))
+
+
+def _access() -> Response | None:
+    """None when allowed; otherwise the refusal. A bearer token, if given, must be valid."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        from newsletter.admin.accounts import editor_for_token
+
+        if editor_for_token(token.strip()) is not None:
+            return None
+        refused = Response("a valid bearer token is required\n", 401, mimetype="text/plain")
+        refused.headers["WWW-Authenticate"] = 'Bearer realm="newsletter"'
+        return refused
+    if _address_allowed(request.remote_addr, current_app.config["METRICS_ALLOWED_IPS"]):
+        return None
+    return Response("forbidden\n", 403, mimetype="text/plain")
+
+
+def _address_allowed(remote: str | None, networks: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+@bp.get("/metrics")
+@csrf.exempt
+@limiter.exempt
+def metrics() -> Response:
+    refused = _access()
+    if refused is not None:
+        return refused
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    path = os.environ.get(ENV)
+    if path and os.path.isdir(path):
+        MultiProcessCollector(registry, path=path)
+    registry.register(LedgerCollector())  # type: ignore[arg-type]
+    response = Response(generate_latest(registry), 200)
+    response.headers["Content-Type"] = CONTENT_TYPE_PLAIN_0_0_4
+    response.headers["Cache-Control"] = "no-store"
+    return response
