@@ -22,10 +22,12 @@ from newsletter.digests.links import reader_links_provider, view_url
 from newsletter.digests.message import (
     BOUNDARY_PREFIX,
     date_line,
+    encode_pieces,
+    encoded_multipart,
     header_line,
+    join_pieces,
     list_unsubscribe_lines,
     message_id_line,
-    multipart,
     to_line,
 )
 from newsletter.digests.render import LABELS, EditionInfo, Links, render_digest
@@ -61,6 +63,9 @@ class DigestBody:
     view_url: str
     # The Subject header, encoded and folded once for every reader of this body.
     subject_header: bytes = field(default=b"", repr=False)
+    # Both parts quoted-printable encoded once, split at the reader's placeholders.
+    text_pieces: tuple[bytes | str, ...] = field(default=(), repr=False)
+    html_pieces: tuple[bytes | str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -182,21 +187,33 @@ class DigestComposer:
             links=links,
             base_url=self.settings.base_url,
         )
+        text, markup = _lf(rendered.text), _lf(rendered.html)
         return DigestBody(
             subject=rendered.subject,
-            text=_lf(rendered.text),
-            html=_lf(rendered.html),
+            text=text,
+            html=markup,
             article_ids=((pinned.id,) if pinned else ()) + article_ids(sections),
             region_slugs=slugs,
             language=language,
             view_url=url,
             subject_header=header_line("Subject", rendered.subject),
+            text_pieces=encode_pieces(text, self._mark_re),
+            html_pieces=encode_pieces(markup, self._mark_re),
         )
 
     def personalise(
         self, body: DigestBody, *, unsubscribe_url: str, manage_url: str, name: str | None
     ) -> tuple[str, str]:
         """(text, html) with the reader's links and greeting: one regex pass over each part."""
+        plain, escaped = self._values(body, unsubscribe_url, manage_url, name)
+        text = self._mark_re.sub(lambda m: plain[m.group(0)], body.text)
+        markup = self._mark_re.sub(lambda m: escaped[m.group(0)], body.html)
+        return text, markup
+
+    def _values(
+        self, body: DigestBody, unsubscribe_url: str, manage_url: str, name: str | None
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """What each placeholder becomes for this reader, in the text part and in the HTML."""
         labels = LABELS[body.language]
         clean_name = one_line(name or "")
         greeting = labels["greeting_anonymous"]
@@ -208,9 +225,7 @@ class DigestComposer:
             self._marks["greet"]: greeting,
         }
         escaped = {mark: html.escape(value, quote=True) for mark, value in plain.items()}
-        text = self._mark_re.sub(lambda m: plain[m.group(0)], body.text)
-        markup = self._mark_re.sub(lambda m: escaped[m.group(0)], body.html)
-        return text, markup
+        return plain, escaped
 
     def message_for(
         self,
@@ -256,9 +271,7 @@ class DigestComposer:
         message_id: str,
         subject_prefix: str = "",
     ) -> bytes:
-        text, markup = self.personalise(
-            body, unsubscribe_url=unsubscribe_url, manage_url=manage_url, name=name
-        )
+        plain, escaped = self._values(body, unsubscribe_url, manage_url, name)
         subject = body.subject_header
         if subject_prefix or not subject:
             subject = header_line("Subject", subject_prefix + body.subject)
@@ -272,7 +285,13 @@ class DigestComposer:
                 list_unsubscribe_lines(unsubscribe_url),
             )
         )
-        data = multipart(head=head, boundary=self._boundary, text=text, html=markup)
+        # Only the reader's few values are encoded here; the rest was encoded with the body.
+        data = encoded_multipart(
+            head=head,
+            boundary=self._boundary,
+            text=join_pieces(body.text_pieces, plain),
+            html=join_pieces(body.html_pieces, escaped),
+        )
         if self._signer is not None:
             data = self._signer.signature_header(data) + data
         return data

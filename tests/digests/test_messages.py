@@ -6,6 +6,7 @@ import base64
 import subprocess
 from collections.abc import Callable
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from flask import Flask
 from newsletter.digests.compose import DigestBody, DigestComposer
 from newsletter.digests.editions import plan_special
 from newsletter.models import Subscriber
+from newsletter.subscriptions.tokens import reader_links
 from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
 
 
@@ -189,3 +191,24 @@ def test_the_signature_holds_over_folded_headers_and_long_lines(
     assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: dkim_key[1])
     tampered = raw.replace(b"Bonjour", b"Bonsoir", 1)
     assert not dkim.verify(tampered, dnsfunc=lambda name, timeout=5: dkim_key[1])
+
+
+def test_each_part_decodes_to_the_readers_personal_copy_in_lines_of_at_most_76(
+    composer: DigestComposer, make_reader: Callable[..., Subscriber]
+) -> None:
+    zoe = make_reader("russie", "afrique", name="Zoé = « Ωμέγα » " * 3)
+    body, raw = send_one(composer, zoe)
+    links = reader_links(zoe.id)
+    text, markup = composer.personalise(
+        body, unsubscribe_url=links.unsubscribe_url, manage_url=links.manage_url, name=zoe.name
+    )
+
+    message = parse(raw)
+    # The parts were encoded once per body and joined with each reader's values.
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+    assert message.get_body(("html",)).get_content().replace("\r\n", "\n") == markup
+    to = raw.split(b"\r\nTo: ", 1)[1].split(b"\r\n <", 1)[0].decode("ascii")
+    assert str(make_header(decode_header(to.replace("\r\n", "")))) == " ".join(zoe.name.split())
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    content = raw.split(b"\r\n\r\n", 1)[1]
+    assert all(len(line) <= 76 for line in content.split(b"\r\n"))
