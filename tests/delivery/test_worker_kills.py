@@ -95,8 +95,10 @@ def test_sigkilled_workers_send_every_reader_exactly_once(
     plan(seeded.digest_id)  # enqueues the drains after its commit
     workers.start()
     rng = random.Random(6)
+    deadline = time.monotonic() + 120
     # Kill a worker at random moments while it sends; each comes straight back.
     while workers.kills < 4 and not finished(seeded.digest_id):
+        assert time.monotonic() < deadline, (len(smtp_sink.messages), workers.output())
         if len(smtp_sink.messages) < 200 * (workers.kills + 1):
             time.sleep(0.1)
             continue
