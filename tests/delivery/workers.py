@@ -43,7 +43,9 @@ class Workers:
     _logs: list[Any] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SEND_", "TEST_"))}
+        # Nothing another test's app left in this process's environment (the metrics folder).
+        skipped = ("SEND_", "TEST_", "PROMETHEUS_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
         for name in PASSED_ON:
             value = self.app.config.get(name)
             if value not in (None, ""):
