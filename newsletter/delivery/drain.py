@@ -42,7 +42,13 @@ class DrainReport:
 def worker_stream() -> Stream:
     config = current_app.config
     mail_from = config["SEND_RETURN_PATH"] or _address(config["MAIL_FROM"])
-    key = (os.getpid(), config["SMTP_URL"], mail_from, config["SEND_GROUP_SIZE"])
+    key = (
+        os.getpid(),
+        config["SMTP_URL"],
+        mail_from,
+        config["SEND_GROUP_SIZE"],
+        config["SEND_GROUPS_IN_FLIGHT"],
+    )
     stream = _streams.get(key)
     if stream is None:
         settings = SmtpSettings.from_url(config["SMTP_URL"])
@@ -60,6 +66,7 @@ def worker_stream() -> Stream:
                 redis=redis,
             ),
             group_size=config["SEND_GROUP_SIZE"],
+            in_flight=config["SEND_GROUPS_IN_FLIGHT"],
             lease_seconds=config["SEND_LEASE_SECONDS"],
             retry=RetryPolicy(
                 min_seconds=config["SEND_RETRY_MIN_SECONDS"],
@@ -71,14 +78,14 @@ def worker_stream() -> Stream:
             hard_bounces=config["SEND_HARD_BOUNCES"],
             pause_after_rejects=config["SEND_PAUSE_AFTER_REJECTS"],
         )
-        _streams.clear()  # settings changed (tests): drop the old connection
+        close_streams()  # settings changed (tests): drop the old connection and thread
         _streams[key] = stream
     return stream
 
 
 def close_streams() -> None:
     for stream in _streams.values():
-        stream.connection.close()
+        stream.close()
     _streams.clear()
 
 

@@ -7,6 +7,7 @@ See docs/delivery.md for the state machine and the commit points C0 to C3.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -135,6 +136,10 @@ def claim(digest_id: int, *, size: int, lease_seconds: float, now: datetime | No
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
+            # A claim need not wait for the WAL flush: if the server lost it in a crash, the
+            # rows are simply pending again, and our handoff (fenced on the lease token,
+            # synchronous, flushing the claim with it) would find them no longer ours.
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         statement = (
@@ -171,16 +176,30 @@ def hand_over(
     now: datetime | None = None,
     renew: bool = True,
     conn: sa.Connection | None = None,
+    targets: Sequence[int] | None = None,
 ) -> set[int]:
     """Mark rows as handed over just before their SMTP transactions; returns those still ours.
 
     Fenced: only rows still `sending` under our token, with a live lease, of a digest still
-    sending. With `renew` it also renews the lease of the whole batch (the heartbeat). From
-    here on a lost reply makes a row `uncertain`, never re-sent.
+    sending. With `renew` it also renews the lease of `targets` (default: the whole batch;
+    the heartbeat). From here on a lost reply makes a row `uncertain`, never re-sent.
     """
     if not ids:
         return set()
     now = now or utcnow()
+    with _writing(conn) as conn:
+        return _hand_over(conn, batch, ids, lease_seconds, now, renew, targets)
+
+
+def _hand_over(
+    conn: sa.Connection,
+    batch: Batch,
+    ids: Sequence[int],
+    lease_seconds: float,
+    now: datetime,
+    renew: bool,
+    targets: Sequence[int] | None,
+) -> set[int]:
     sending = sa.exists().where(
         digests.c.id == batch.digest_id, digests.c.status == DigestStatus.SENDING.value
     )
@@ -192,10 +211,11 @@ def hand_over(
     )
     group = list(ids)
     if renew:
-        # The handoff marker on the group and the heartbeat on the whole batch, in one go.
+        # The handoff marker on the group and the heartbeat on the batch, in one go.
+        renewed = list(targets) if targets is not None else [r.id for r in batch.rows]
         statement = (
             deliveries.update()
-            .where(deliveries.c.id.in_([r.id for r in batch.rows]), mine)
+            .where(deliveries.c.id.in_(renewed), mine)
             .values(
                 handoff_at=sa.case(
                     (deliveries.c.id.in_(group), _now(now)), else_=deliveries.c.handoff_at
@@ -208,8 +228,7 @@ def hand_over(
         statement = (
             deliveries.update().where(deliveries.c.id.in_(group), mine).values(handoff_at=now)
         )
-    with _writing(conn) as conn:
-        rows = conn.execute(statement.returning(deliveries.c.id)).all()
+    rows = conn.execute(statement.returning(deliveries.c.id)).all()
     return {r[0] for r in rows} & set(group)
 
 
@@ -262,6 +281,41 @@ def record(
     delivered). A row no longer ours (reclaimed by the reconciler) is left as it is.
     """
     now = now or utcnow()
+    results = list(results)
+    if not results:
+        return
+    with _writing(conn) as conn:
+        _record(conn, batch, results, now)
+
+
+_RECORD = (
+    deliveries.update()
+    .where(
+        deliveries.c.id == sa.bindparam("b_id"),
+        deliveries.c.lease_token == sa.bindparam("b_token"),
+    )
+    .values(
+        state=sa.bindparam("b_state"),
+        smtp_code=sa.bindparam("b_code"),
+        smtp_reply=sa.bindparam("b_reply"),
+        message_id=sa.func.coalesce(sa.bindparam("b_message_id"), deliveries.c.message_id),
+        sent_at=sa.bindparam("b_sent_at", type_=UTCDateTime()),
+        finished_at=sa.bindparam("b_finished_at", type_=UTCDateTime()),
+        next_attempt_at=sa.bindparam("b_next", type_=UTCDateTime()),
+        handoff_at=sa.case(
+            (sa.bindparam("b_clear", type_=sa.Boolean()), None),
+            else_=deliveries.c.handoff_at,
+        ),
+        lease_token=None,
+        lease_expires_at=None,
+    )
+)
+
+
+def _record(conn: sa.Connection, batch: Batch, results: Sequence[Result], now: datetime) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(_RECORD_PG, _record_params(batch, results, now))
+        return
     params = []
     for r in results:
         terminal = r.state not in OPEN_STATES
@@ -279,39 +333,12 @@ def record(
                 "b_clear": r.state in (DeliveryState.DEFERRED, DeliveryState.PENDING),
             }
         )
-    if not params:
-        return
-    statement = (
-        deliveries.update()
-        .where(
-            deliveries.c.id == sa.bindparam("b_id"),
-            deliveries.c.lease_token == sa.bindparam("b_token"),
-        )
-        .values(
-            state=sa.bindparam("b_state"),
-            smtp_code=sa.bindparam("b_code"),
-            smtp_reply=sa.bindparam("b_reply"),
-            message_id=sa.func.coalesce(sa.bindparam("b_message_id"), deliveries.c.message_id),
-            sent_at=sa.bindparam("b_sent_at", type_=UTCDateTime()),
-            finished_at=sa.bindparam("b_finished_at", type_=UTCDateTime()),
-            next_attempt_at=sa.bindparam("b_next", type_=UTCDateTime()),
-            handoff_at=sa.case(
-                (sa.bindparam("b_clear", type_=sa.Boolean()), None),
-                else_=deliveries.c.handoff_at,
-            ),
-            lease_token=None,
-            lease_expires_at=None,
-        )
-    )
-    with _writing(conn) as conn:
-        if conn.dialect.name == "postgresql":
-            _record_pg(conn, params, now)
-        else:
-            conn.execute(statement, params)  # SQLite: executemany in-process is cheap
+    conn.execute(_RECORD, params)  # SQLite: executemany in-process is cheap
 
 
-# Arrays, not a VALUES list: the statement text never changes, so SQLAlchemy compiles it
-# once and PostgreSQL plans it once, whatever the group's size.
+# One JSON document, not a VALUES list nor arrays: the statement text never changes (compiled
+# and planned once whatever the group's size), and json.dumps is far cheaper than dumping
+# seven array parameters.
 _RECORD_PG = sa.text(
     """
     UPDATE deliveries AS d SET
@@ -326,32 +353,104 @@ _RECORD_PG = sa.text(
         handoff_at = CASE WHEN v.clear THEN NULL ELSE d.handoff_at END,
         lease_token = NULL,
         lease_expires_at = NULL
-    FROM unnest(
-        CAST(:ids AS bigint[]), CAST(:states AS varchar[]), CAST(:codes AS smallint[]),
-        CAST(:replies AS text[]), CAST(:mids AS varchar[]), CAST(:nexts AS timestamptz[]),
-        CAST(:clears AS boolean[])
-    ) AS v(id, state, code, reply, mid, next_at, clear)
+    FROM json_to_recordset(CAST(:rows AS json)) AS v(
+        id bigint, state varchar, code smallint, reply text, mid varchar,
+        next_at timestamptz, clear boolean
+    )
     WHERE d.id = v.id AND d.lease_token = :token
     """
 )
 
 
-def _record_pg(conn: sa.Connection, params: list[dict[str, Any]], now: datetime) -> None:
-    """A group's outcomes in one statement and one round trip."""
-    conn.execute(
-        _RECORD_PG,
+def _record_params(batch: Batch, results: Sequence[Result], now: datetime) -> dict[str, Any]:
+    """A group's outcomes as one JSON parameter: one statement and one round trip."""
+    rows = [
         {
-            "now": now,
-            "token": params[0]["b_token"],
-            "ids": [p["b_id"] for p in params],
-            "states": [p["b_state"] for p in params],
-            "codes": [p["b_code"] for p in params],
-            "replies": [p["b_reply"] for p in params],
-            "mids": [p["b_message_id"] for p in params],
-            "nexts": [p["b_next"] for p in params],
-            "clears": [p["b_clear"] for p in params],
-        },
-    )
+            "id": r.delivery_id,
+            "state": r.state.value,
+            "code": r.code,
+            "reply": (r.reply or "")[:1000] or None,
+            "mid": r.message_id,
+            "next_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
+            "clear": r.state in (DeliveryState.DEFERRED, DeliveryState.PENDING),
+        }
+        for r in results
+    ]
+    return {"now": now, "token": batch.lease_token, "rows": json.dumps(rows)}
+
+
+def id_array(ids: Iterable[int]) -> str:
+    """A bigint[] literal: one text parameter instead of an array dumped element by element."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
+# C3 of one group and C2 of the next, in one statement: one round trip, one synchronous commit.
+# The CTE and the outer UPDATE touch disjoint rows (the recorded group is not in `targets`).
+_SETTLE_PG = sa.text(
+    "WITH recorded AS ("
+    + _RECORD_PG.text.rstrip()
+    + """ RETURNING d.id)
+    UPDATE deliveries SET
+        handoff_at = CASE WHEN id = ANY(CAST(:group AS bigint[]))
+                          THEN CAST(:now AS timestamptz) ELSE handoff_at END,
+        lease_expires_at = CASE WHEN :renew THEN CAST(:lease_until AS timestamptz)
+                                ELSE lease_expires_at END
+    WHERE id = ANY(CAST(:targets AS bigint[]))
+      AND lease_token = :token AND state = 'sending'
+      AND lease_expires_at > CAST(:now AS timestamptz)
+      AND EXISTS (SELECT 1 FROM digests WHERE id = :digest_id AND status = 'sending')
+    RETURNING id
+    """
+)
+
+
+def settle(
+    batch: Batch,
+    results: Sequence[Result],
+    next_ids: Sequence[int],
+    *,
+    lease_seconds: float,
+    renew: bool,
+    rest: Sequence[int] = (),
+    now: datetime | None = None,
+    conn: sa.Connection | None = None,
+) -> set[int]:
+    """C3 of the group just sent and C2 of the next one, in one commit; returns the next
+    group's rows still ours (as `hand_over`). `rest`: the batch's later rows, whose lease the
+    heartbeat renews with the next group's (never the recorded rows: they are done)."""
+    now = now or utcnow()
+    if not results:
+        targets = [*next_ids, *rest]
+        return hand_over(
+            batch,
+            next_ids,
+            lease_seconds=lease_seconds,
+            now=now,
+            renew=renew,
+            conn=conn,
+            targets=targets,
+        )
+    if not next_ids:
+        record(batch, results, now=now, conn=conn)
+        return set()
+    with _writing(conn) as conn:
+        if conn.dialect.name != "postgresql":
+            _record(conn, batch, results, now)
+            targets = [*next_ids, *rest]
+            return _hand_over(conn, batch, next_ids, lease_seconds, now, renew, targets)
+        targets = [*next_ids, *rest] if renew else list(next_ids)
+        rows = conn.execute(
+            _SETTLE_PG,
+            {
+                **_record_params(batch, results, now),
+                "group": id_array(next_ids),
+                "targets": id_array(targets),
+                "renew": renew,
+                "lease_until": now + timedelta(seconds=lease_seconds),
+                "digest_id": batch.digest_id,
+            },
+        ).all()
+    return {r[0] for r in rows} & set(next_ids)
 
 
 def release(batch: Batch, ids: Iterable[int], *, conn: sa.Connection | None = None) -> None:

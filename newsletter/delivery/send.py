@@ -1,20 +1,27 @@
 """send_batch: one claimed batch, in groups, through one kept SMTP connection per worker process.
 
-For each group of SEND_GROUP_SIZE messages (default 20):
-  build every message (substitution only)  ->  C2 hand_over (fenced, one commit)
-  -> pipelined SMTP for the group           ->  C3 record every outcome (one commit)
-A kill between C2 and C3 leaves at most one group per worker `sending` with a handoff marker;
-the reconciler turns those rows `uncertain` and never re-sends them. So after any number of
-kills: duplicates = 0, and uncertain rows <= SEND_GROUP_SIZE per kill of a sending worker.
+For each group of SEND_GROUP_SIZE messages (default 20), as a pipeline of two stages:
+  main thread:   build group N+1 (substitution only) while group N is with the relay,
+                 then ONE commit: C3 results of group N + C2 handoff of group N+1 (fenced)
+  sender thread: the pipelined SMTP conversation of group N+1
+Only one group per worker is ever between its C2 and its C3: a kill leaves at most that group
+`sending` with a handoff marker; the reconciler turns those rows `uncertain` and never
+re-sends them. So after any number of kills: duplicates = 0, and uncertain rows <=
+SEND_GROUP_SIZE per kill of a sending worker.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
+import os
+import sys
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any, Protocol
@@ -89,6 +96,7 @@ class Stream:
     connection: SmtpConnection
     throttle: Throttle
     group_size: int
+    in_flight: int  # groups handed over and not yet recorded, at most
     lease_seconds: float
     retry: RetryPolicy
     secret: bytes
@@ -97,19 +105,43 @@ class Stream:
     pause_after_rejects: int
     relay_streak: list[int] = field(default_factory=list)
     relay_reply: str = ""
+    _sender: ThreadPoolExecutor | None = None
+
+    def sender(self) -> ThreadPoolExecutor:
+        """One thread per worker for the SMTP conversation, so building overlaps the relay."""
+        if self._sender is None:
+            # A reply from the relay must not wait 5 ms (Python's default switch interval)
+            # for the builder thread to let go of the GIL: that wait would be per message.
+            sys.setswitchinterval(float(os.environ.get("SEND_SWITCH_INTERVAL", "0.0005")))
+            self._sender = ThreadPoolExecutor(1, thread_name_prefix="smtp")
+        return self._sender
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
+        self.connection.close()
 
 
 @dataclass
 class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
     stopped: str | None = None  # why the batch stopped early: paused, lease lost, relay
+    relay_refused: bool = False  # ... because the relay refused readers in a row
+    relay_paused: bool = False
     clock: Clock = field(default_factory=Clock)
 
 
 def message_id(delivery_id: int, digest_id: int, *, secret: bytes, domain: str) -> str:
     """Deterministic: the same row always carries the same Message-ID (relay logs, DSNs)."""
-    mac = hmac.new(secret, f"{delivery_id}.{digest_id}".encode(), hashlib.sha256).hexdigest()[:8]
-    return f"<d{delivery_id}.{digest_id}.{mac}@{domain}>"
+    mac = _keyed(secret).copy()
+    mac.update(f"{delivery_id}.{digest_id}".encode())
+    return f"<d{delivery_id}.{digest_id}.{mac.hexdigest()[:8]}@{domain}>"
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    return hmac.new(secret, None, hashlib.sha256)  # copied per message: the key is set up once
 
 
 def sender_domain(mail_from: str) -> str:
@@ -120,6 +152,8 @@ def load_readers(ids: Sequence[int]) -> dict[int, Reader]:
     """The batch's readers and their regions (menu order), in two queries."""
     if not ids:
         return {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _load_readers_pg(ids)
     s = Subscriber.__table__
     slugs: dict[int, list[str]] = {}
     for subscriber_id, slug in db.session.execute(
@@ -141,6 +175,32 @@ def load_readers(ids: Sequence[int]) -> dict[int, Reader]:
             row.id, row.email, row.name, row.language, sendable, tuple(slugs.get(row.id, ()))
         )
     db.session.rollback()  # end the read transaction: nothing here is held across SMTP
+    return readers
+
+
+_READERS_PG = sa.text(
+    """
+    SELECT s.id, s.email, s.name, s.language, s.status, s.paused,
+           array_remove(array_agg(r.slug ORDER BY r.position), NULL) AS slugs
+    FROM subscribers AS s
+    LEFT JOIN subscriber_regions AS sr ON sr.subscriber_id = s.id
+    LEFT JOIN regions AS r ON r.id = sr.region_id
+    WHERE s.id = ANY(CAST(:ids AS bigint[]))
+    GROUP BY s.id
+    """
+)
+
+
+def _load_readers_pg(ids: Sequence[int]) -> dict[int, Reader]:
+    """The same in one statement and one text parameter (no list of 200 bound values)."""
+    readers = {}
+    confirmed = SubscriberStatus.CONFIRMED.value
+    for row in db.session.execute(_READERS_PG, {"ids": ledger.id_array(ids)}):
+        sendable = row.status == confirmed and not row.paused
+        readers[row.id] = Reader(
+            row.id, row.email, row.name, row.language, sendable, tuple(row.slugs)
+        )
+    db.session.rollback()
     return readers
 
 
@@ -168,6 +228,58 @@ def _send_batch(
     batch: Batch, *, composer: Composer, stream: Stream, conn: sa.Connection, fast: sa.Connection
 ) -> BatchReport:
     report = BatchReport()
+    todo = _sendable(batch, composer, report, fast)
+    groups = list(_groups(todo, max(1, stream.group_size)))
+    flights: deque[Flight] = deque()  # handed over, not yet recorded: at most `in_flight`
+    renewed = time.monotonic()  # the claim just set the lease
+    position = 0
+    while True:
+        # Build the next group while the relay works on the ones in flight.
+        upcoming = None
+        if report.stopped is None and position < len(groups):
+            upcoming = _build(groups[position], batch, composer, stream, report.clock)
+            position += 1
+        landed, results = None, []
+        if flights and (upcoming is None or len(flights) >= max(1, stream.in_flight)):
+            landed = flights.popleft()
+            results = _land(landed, batch, stream, report)
+        if report.stopped:
+            upcoming = None  # the relay is down, refuses us, or the digest stopped: no more
+        if upcoming is None and landed is None:
+            break
+        # Heartbeat: renew the batch's lease once a third of it is gone, not at every group.
+        renew = upcoming is not None and time.monotonic() - renewed > stream.lease_seconds / 3
+        rest = [k for f in flights for k in f.keys]
+        rest += [row.id for group in groups[position:] for row, _, _ in group]
+        ours = ledger.settle(
+            batch,
+            results,
+            [e.key for e in upcoming.envelopes] if upcoming else [],
+            lease_seconds=stream.lease_seconds,
+            renew=renew,
+            rest=rest,
+            conn=conn if upcoming else fast,
+        )
+        renewed = time.monotonic() if renew else renewed
+        _after_record(batch, results, landed, stream, report)
+        if upcoming is not None:
+            envelopes = upcoming.envelopes
+            if len(ours) < len(envelopes):
+                # Paused, cancelled, or our lease ran out: send none of what is not ours, stop.
+                envelopes = [e for e in envelopes if e.key in ours]
+                report.stopped = "digest no longer sending or lease lost"
+            if envelopes:
+                flights.append(_take_off(stream, envelopes, upcoming))
+    if report.stopped:
+        # Rows never handed over go back to pending (the fence spares every other row).
+        ledger.release(batch, [row.id for row, _, _ in todo], conn=conn)
+    return report
+
+
+def _sendable(
+    batch: Batch, composer: Composer, report: BatchReport, fast: sa.Connection
+) -> list[tuple[Claimed, Reader, Any]]:
+    """The batch's rows to send, with reader and body; the others recorded `skipped` now."""
     clock = report.clock
     readers = load_readers([r.subscriber_id for r in batch.rows if r.subscriber_id])
     clock.lap("database")
@@ -187,63 +299,93 @@ def _send_batch(
     ledger.record(batch, skipped, conn=fast)
     clock.lap("database")
     _count(report, skipped)
-    size = max(1, stream.group_size)
-    renewed = time.monotonic()  # the claim just set the lease
-    for position, group in enumerate(_groups(todo, size)):
-        envelopes = []
-        mids: dict[int, str] = {}
-        for row, reader, body in group:
-            mid = message_id(row.id, batch.digest_id, secret=stream.secret, domain=stream.domain)
-            data = composer.message_for(
-                body, email=reader.email, name=reader.name, subscriber_id=reader.id, message_id=mid
-            )
-            envelopes.append(Envelope(row.id, reader.email, data))
-            mids[row.id] = mid
-        clock.lap("build")
-        stream.throttle.acquire(len(envelopes))
-        clock._mark = time.thread_time()  # waiting is not work
-        # Renew the batch's lease once a third of it is gone, not at every group.
-        renew = time.monotonic() - renewed > stream.lease_seconds / 3
-        ours = ledger.hand_over(
-            batch,
-            [e.key for e in envelopes],
-            lease_seconds=stream.lease_seconds,
-            renew=renew,
-            conn=conn,
+    return todo
+
+
+@dataclass
+class Built:
+    rows: dict[int, Claimed]
+    readers: dict[int, int]  # delivery id -> subscriber id
+    envelopes: list[Envelope]
+    mids: dict[int, str]
+
+
+@dataclass
+class Flight:
+    built: Built
+    future: Future[tuple[list[Outcome], float]]
+    keys: list[int]
+
+
+def _build(
+    group: list[tuple[Claimed, Reader, Any]],
+    batch: Batch,
+    composer: Composer,
+    stream: Stream,
+    clock: Clock,
+) -> Built:
+    built = Built({}, {}, [], {})
+    for row, reader, body in group:
+        mid = message_id(row.id, batch.digest_id, secret=stream.secret, domain=stream.domain)
+        data = composer.message_for(
+            body, email=reader.email, name=reader.name, subscriber_id=reader.id, message_id=mid
         )
-        renewed = time.monotonic() if renew else renewed
-        clock.lap("database")
-        if len(ours) < len(envelopes):
-            # Paused, cancelled, or our lease ran out: send none of what is not ours, stop.
-            envelopes = [e for e in envelopes if e.key in ours]
-            report.stopped = "digest no longer sending or lease lost"
-        handed = time.perf_counter()
-        try:
-            outcomes = stream.connection.send_group(envelopes) if envelopes else []
-        except RelayError as exc:
-            clock.lap("smtp")
-            report.stopped = _relay_down(batch, [e.key for e in envelopes], exc)
-            ledger.release(
-                batch, [row.id for row, _, _ in todo[(position + 1) * size :]], conn=conn
-            )
-            return report
-        clock.lap("smtp")
-        if envelopes:
-            metrics.observe_send(time.perf_counter() - handed, len(envelopes))
-        rows = {row.id: row for row, _, _ in group}
-        results = [_result(o, rows[o.key], mids.get(o.key), stream.retry) for o in outcomes]
-        ledger.record(batch, results, conn=fast)
-        _bounce(results, {row.id: reader.id for row, reader, _ in group}, stream)
-        clock.lap("database")
+        built.envelopes.append(Envelope(row.id, reader.email, data))
+        built.mids[row.id] = mid
+        built.rows[row.id] = row
+        built.readers[row.id] = reader.id
+    clock.lap("build")
+    stream.throttle.acquire(len(built.envelopes))
+    clock._mark = time.thread_time()  # waiting is not work
+    return built
+
+
+def _take_off(stream: Stream, envelopes: list[Envelope], built: Built) -> Flight:
+    """Start the group's SMTP conversation in the worker's sender thread (after its C2)."""
+    future = stream.sender().submit(_converse, stream.connection, envelopes)
+    return Flight(built, future, [e.key for e in envelopes])
+
+
+def _converse(connection: SmtpConnection, envelopes: list[Envelope]) -> tuple[list[Outcome], float]:
+    cpu, started = time.thread_time(), time.perf_counter()
+    outcomes = connection.send_group(envelopes)
+    metrics.observe_send(time.perf_counter() - started, len(envelopes))
+    return outcomes, time.thread_time() - cpu
+
+
+def _land(flight: Flight, batch: Batch, stream: Stream, report: BatchReport) -> list[Result]:
+    """Wait for the group's SMTP conversation; its results, to record. Sets report.stopped
+    when we must stop: the relay is down (the group, not sent, is back to pending), or it
+    refused SEND_PAUSE_AFTER_REJECTS readers in a row."""
+    try:
+        outcomes, cpu = flight.future.result()
+    except RelayError as exc:
+        reason = _relay_down(batch, flight.keys, exc)
+        report.stopped = report.stopped or reason
+        return []
+    report.clock.smtp += cpu
+    report.clock._mark = time.thread_time()  # waiting for the thread is not work
+    built = flight.built
+    if _relay_streak_full(outcomes, stream) and report.stopped is None:
+        report.stopped = f"relay refused {stream.pause_after_rejects} readers in a row"
+        report.relay_refused = True
+    return [_result(o, built.rows[o.key], built.mids.get(o.key), stream.retry) for o in outcomes]
+
+
+def _after_record(
+    batch: Batch,
+    results: list[Result],
+    flight: Flight | None,
+    stream: Stream,
+    report: BatchReport,
+) -> None:
+    if results and flight is not None:
+        _bounce(results, flight.built.readers, stream)
         _count(report, results)
-        if report.stopped is None and _relay_refuses(batch, outcomes, stream):
-            report.stopped = f"relay refused {stream.pause_after_rejects} readers in a row"
-        if report.stopped:
-            ledger.release(
-                batch, [row.id for row, _, _ in todo[(position + 1) * size :]], conn=conn
-            )
-            return report
-    return report
+        if report.relay_refused:
+            _pause_for_relay(batch, stream, first=not report.relay_paused)
+            report.relay_paused = True
+    report.clock.lap("database")
 
 
 def _groups(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -285,26 +427,31 @@ def is_relay_refusal(code: int, reply: str) -> bool:
     )
 
 
-def _relay_refuses(batch: Batch, outcomes: Sequence[Outcome], stream: Stream) -> bool:
-    """Count relay refusals in a row; at the threshold pause the digest and reopen their rows."""
+def _relay_streak_full(outcomes: Sequence[Outcome], stream: Stream) -> bool:
+    """Count relay refusals in a row; True once SEND_PAUSE_AFTER_REJECTS is reached."""
     for o in outcomes:
         if o.result is Smtp.PERMANENT and is_relay_refusal(o.code, o.reply):
             stream.relay_streak.append(o.key)
             stream.relay_reply = f"{o.code} {o.reply}"
         elif o.result is not Smtp.TEMPORARY:
             stream.relay_streak.clear()
-    if not stream.pause_after_rejects or len(stream.relay_streak) < stream.pause_after_rejects:
-        return False
-    reason = (
-        f"the relay refused {len(stream.relay_streak)} readers in a row "
-        f"({stream.relay_reply}); fix the relay settings, then resume"
+    return (
+        bool(stream.pause_after_rejects) and len(stream.relay_streak) >= stream.pause_after_rejects
     )
-    from newsletter.delivery.control import pause
 
-    pause(batch.digest_id, reason=reason)
+
+def _pause_for_relay(batch: Batch, stream: Stream, *, first: bool) -> None:
+    """Pause the digest (once) and reopen the refused rows: the relay's fault, not theirs."""
+    if first:
+        reason = (
+            f"the relay refused {len(stream.relay_streak)} readers in a row "
+            f"({stream.relay_reply}); fix the relay settings, then resume"
+        )
+        from newsletter.delivery.control import pause
+
+        pause(batch.digest_id, reason=reason)
     ledger.reopen(stream.relay_streak)
     stream.relay_streak.clear()
-    return True
 
 
 def _relay_down(batch: Batch, ids: list[int], exc: RelayError) -> str:

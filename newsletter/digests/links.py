@@ -7,14 +7,14 @@ from collections.abc import Callable, Sequence
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from newsletter.subscriptions.tokens import ReaderLinks, reader_links
+from newsletter.subscriptions.tokens import ReaderLinks, reader_links_signer
 
 VIEW_SALT = "digest-view-v1"
 
 
 def reader_links_provider() -> Callable[[int], ReaderLinks]:
     """The reader's own links, signed by subscriptions (resolved once per composer)."""
-    return reader_links
+    return reader_links_signer()
 
 
 def _view_signer() -> URLSafeSerializer:

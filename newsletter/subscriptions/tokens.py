@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    Serializer,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_encode, int_to_bytes
 
 # One list today; the id is in every token so a second list cannot reuse another's links.
 LIST_ID = "ri"
@@ -48,10 +58,38 @@ class ReaderLinks:
     manage_url: str
 
 
+class _Signer(TimestampSigner):
+    """Derives each key once; itsdangerous derives it again at every signature."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        cache = self.__dict__.setdefault("_derived", {})
+        if secret_key not in cache:
+            cache[secret_key] = super().derive_key(secret_key)
+        return cache[secret_key]  # type: ignore[no-any-return]
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """The same tokens, made cheaply enough to sign two per reader in a million-reader send."""
+
+    default_signer = _Signer
+
+    def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
+        signers = self.__dict__.setdefault("_signers", {})
+        if salt not in signers:
+            signers[salt] = super().make_signer(salt)
+        return signers[salt]  # type: ignore[no-any-return]
+
+    def dump_payload(self, obj: object) -> bytes:
+        payload = Serializer.dump_payload(self, obj)
+        if len(payload) < 64:  # zlib never shortens so little: skip the attempt, same token
+            return base64_encode(payload)
+        return super().dump_payload(obj)
+
+
 @lru_cache(maxsize=32)
 def _serializer(secret_keys: tuple[str, ...], salt: str) -> URLSafeTimedSerializer:
     # Key rotation: itsdangerous signs with the last key and accepts every key of the list.
-    return URLSafeTimedSerializer(list(secret_keys), salt=salt)
+    return _Serializer(list(secret_keys), salt=salt)
 
 
 def _keys() -> tuple[str, ...]:
@@ -111,7 +149,44 @@ def erase_url(subscriber_id: int, nonce: str) -> str:
 
 def reader_links(subscriber_id: int) -> ReaderLinks:
     """The links every email carries; they never expire (unsubscribe must always work)."""
-    return ReaderLinks(
-        unsubscribe_url=absolute(f"/unsubscribe/{sign(Purpose.UNSUBSCRIBE, subscriber_id)}"),
-        manage_url=absolute(f"/manage/{sign(Purpose.MANAGE, subscriber_id)}"),
-    )
+    return reader_links_signer()(subscriber_id)
+
+
+def reader_links_signer() -> Callable[[int], ReaderLinks]:
+    """reader_links bound to this app's key and base URL: for signing many in a row."""
+    return _links(current_app.config["SECRET_KEY"], current_app.config["BASE_URL"]).for_reader
+
+
+class _ReaderLinks:
+    """What sign() makes for UNSUBSCRIBE and MANAGE, byte for byte, at a fraction of the cost:
+    a digest signs two links per reader. Token: b64(json) "." b64(time) "." b64(HMAC-SHA1)."""
+
+    def __init__(self, secret_key: str, base_url: str) -> None:
+        self._base = base_url
+        self._macs = {
+            purpose: hmac.new(_Signer(secret_key, salt=purpose.value).derive_key(), None, "sha1")
+            for purpose in (Purpose.UNSUBSCRIBE, Purpose.MANAGE)
+        }
+        self._second, self._stamp = -1, b""
+
+    def for_reader(self, subscriber_id: int) -> ReaderLinks:
+        now = int(time.time())
+        if now != self._second:
+            self._second, self._stamp = now, base64_encode(int_to_bytes(now))
+        payload = base64_encode(f'{{"sid":{int(subscriber_id)},"lid":"{LIST_ID}"}}'.encode())
+        value = payload + b"." + self._stamp
+        unsubscribe, manage = (self._token(p, value) for p in self._macs)
+        return ReaderLinks(
+            unsubscribe_url=f"{self._base}/unsubscribe/{unsubscribe}",
+            manage_url=f"{self._base}/manage/{manage}",
+        )
+
+    def _token(self, purpose: Purpose, value: bytes) -> str:
+        mac = self._macs[purpose].copy()
+        mac.update(value)
+        return (value + b"." + base64_encode(mac.digest())).decode()
+
+
+@lru_cache(maxsize=8)
+def _links(secret_key: str, base_url: str) -> _ReaderLinks:
+    return _ReaderLinks(secret_key, base_url)

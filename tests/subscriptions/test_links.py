@@ -6,6 +6,7 @@ import json
 import time
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -254,3 +255,32 @@ def test_links_signed_before_a_key_rotation_still_unsubscribe(
     assert the_reader().status == SubscriberStatus.UNSUBSCRIBED
     app.config["OLD_SECRET_KEYS"] = []
     assert app.test_client().post(url).status_code == 400  # retired keys sign nothing
+
+
+def test_links_are_the_tokens_itsdangerous_makes_and_reads(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The digest signs two links per reader by a fast path; a link must stay the standard
+    # token, so that links already in inboxes and any other itsdangerous reader agree.
+    app.config["OLD_SECRET_KEYS"] = ["an-old-key"]
+    keys = ["an-old-key", app.config["SECRET_KEY"]]
+    for reader_id in (7, 123456789):
+        links = tokens.reader_links(reader_id)
+        for url, purpose in (
+            (links.unsubscribe_url, tokens.Purpose.UNSUBSCRIBE),
+            (links.manage_url, tokens.Purpose.MANAGE),
+        ):
+            token = url.rsplit("/", 1)[1]
+            standard = URLSafeTimedSerializer(keys, salt=purpose.value)
+            payload, signed_at = standard.loads(token, return_timestamp=True)
+            assert payload == {"sid": reader_id, "lid": "ri"}
+            at = int(signed_at.timestamp())
+            monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self, at=at: at)
+            assert token == standard.dumps(payload)
+            assert tokens.read(purpose, token).subscriber_id == reader_id
+        nonce = "n" * 80  # long enough for the compressed form
+        long_token = tokens.sign(tokens.Purpose.CONFIRM, reader_id, nonce)
+        standard = URLSafeTimedSerializer(keys, salt="confirm-v1")
+        assert long_token == standard.dumps({"sid": reader_id, "lid": "ri", "nonce": nonce})
+        assert long_token.startswith(".")  # compressed, as itsdangerous does for long payloads
+        monkeypatch.undo()

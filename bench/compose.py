@@ -1,6 +1,6 @@
 """Print how long DigestComposer takes: one body per (regions, language), one message per reader.
 
-    .venv/bin/python -m tests.digests.bench_compose [readers] [dkim-key.pem]
+    .venv/bin/python bench/compose.py [readers] [dkim-key.pem]
 
 Runs on a throwaway SQLite database with the sample feed; prints milliseconds per call.
 """
@@ -18,7 +18,8 @@ from newsletter.digests.compose import DigestComposer
 from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Digest, DigestKind, db
 
-FEED = Path(__file__).resolve().parent.parent / "fixtures" / "revue-internationale-sample.rss"
+ROOT = Path(__file__).resolve().parents[1]
+FEED = ROOT / "tests" / "fixtures" / "revue-internationale-sample.rss"
 COMBINATIONS = (
     ("russie",),
     ("afrique", "moyen-orient"),
