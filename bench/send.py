@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--port", type=int, default=2526)
     parser.add_argument("--composer", default="newsletter.digests.compose:DigestComposer")
-    parser.add_argument("--group-size", type=int, default=10)
+    parser.add_argument("--group-size", type=int, default=20)
     parser.add_argument("--in-flight", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument(

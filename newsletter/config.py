@@ -215,7 +215,7 @@ SETTINGS: dict[str, Setting] = {
     "SEND_RATE_PER_SECOND": Setting(50.0, _float, "messages per second to the SMTP relay"),
     "SEND_RATE_PER_HOUR": Setting(0, _int, "messages per hour to the relay; 0: no hourly cap"),
     "SEND_BATCH_SIZE": Setting(200, _int, "deliveries claimed per batch"),
-    "SEND_GROUP_SIZE": Setting(10, _int, "messages handed over to the relay in one ledger commit"),
+    "SEND_GROUP_SIZE": Setting(20, _int, "messages handed over to the relay in one ledger commit"),
     "SEND_GROUPS_IN_FLIGHT": Setting(
         2, _int, "groups with the relay at once; uncertain bound: GROUP_SIZE x this per kill"
     ),

@@ -1,9 +1,11 @@
 """Pause, resume and cancel a digest: one conditional UPDATE each, drains enqueued after commit.
 
-A pause flips the digest and gives back every claimed row not yet handed over; the senders'
-next handoff (C2) is fenced on the digest still sending, so each worker sends at most the rest
-of the group it was in (SEND_GROUP_SIZE - 1 messages) after the pause commits. Resume re-sends
-nothing: it only lets the claim take the rows that are still pending or deferred.
+A pause flips the digest and gives back every claimed row not yet handed over. With Redis it
+is also published to every worker (delivery/halt.py), whose SMTP thread checks before each
+message: each worker completes the message it is writing and sends nothing more. Without
+Redis, the senders' next handoff (C2), fenced on the digest still sending, stops them after at
+most the groups they had handed over. Resume re-sends nothing: it only lets the claim take the
+rows that are still pending or deferred.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import jobs
+from newsletter.delivery import halt
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db, utcnow
 
 deliveries = Delivery.__table__
@@ -60,6 +63,7 @@ def pause(digest_id: int, *, reason: str = "paused by an editor") -> None:
         )
     )
     db.session.commit()
+    halt.announce(current_app.config["REDIS_URL"], digest_id, halted=True)
 
 
 def resume(digest_id: int) -> None:
@@ -77,6 +81,7 @@ def resume(digest_id: int) -> None:
         raise NotAllowed(f"digest {digest_id} is {status or 'unknown'}, not paused")
     enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
     db.session.commit()
+    halt.announce(current_app.config["REDIS_URL"], digest_id, halted=False)
 
 
 def cancel(digest_id: int) -> int:
@@ -116,6 +121,7 @@ def cancel(digest_id: int) -> int:
         )
     ).rowcount
     db.session.commit()
+    halt.announce(current_app.config["REDIS_URL"], digest_id, halted=True)
     return int(cancelled)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 
-from newsletter.delivery import ledger
+from newsletter.delivery import halt, ledger
 from newsletter.delivery.retry import RetryPolicy
 from newsletter.delivery.send import Composer, Stream, send_batch, sender_domain
 from newsletter.delivery.smtp import SmtpConnection
@@ -77,6 +77,7 @@ def worker_stream() -> Stream:
             domain=sender_domain(config["MAIL_FROM"]),
             hard_bounces=config["SEND_HARD_BOUNCES"],
             pause_after_rejects=config["SEND_PAUSE_AFTER_REJECTS"],
+            halt=halt.watch(config["REDIS_URL"]) if config["REDIS_URL"] else None,
         )
         close_streams()  # settings changed (tests): drop the old connection and thread
         _streams[key] = stream
@@ -120,6 +121,8 @@ def drain(digest_id: int, *, composer: Composer | None = None) -> DrainReport:
         if time.monotonic() >= deadline:
             report.more = _still_sending(digest_id)
             break
+        if stream.halt is not None:
+            stream.halt.forget(digest_id)  # the claim checks the digest is sending now
         batch = ledger.claim(
             digest_id, size=config["SEND_BATCH_SIZE"], lease_seconds=config["SEND_LEASE_SECONDS"]
         )

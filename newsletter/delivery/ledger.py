@@ -475,6 +475,23 @@ def release(batch: Batch, ids: Iterable[int], *, conn: sa.Connection | None = No
         )
 
 
+def cancel_leftovers(digest_id: int, *, conn: sa.Connection | None = None) -> None:
+    """Rows given back after a cancel (halted before their MAIL FROM) end cancelled too."""
+    cancelled = sa.exists().where(
+        digests.c.id == digest_id, digests.c.status == DigestStatus.CANCELLED.value
+    )
+    with _writing(conn) as conn:
+        conn.execute(
+            deliveries.update()
+            .where(
+                deliveries.c.digest_id == digest_id,
+                deliveries.c.state == DeliveryState.PENDING.value,
+                cancelled,
+            )
+            .values(state=DeliveryState.CANCELLED.value, finished_at=utcnow())
+        )
+
+
 def reopen(ids: Iterable[int], *, conn: sa.Connection | None = None) -> None:
     """Failed rows that were our own fault (the relay refused us) go back to pending."""
     ids = list(ids)

@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from newsletter.delivery import ledger, metrics
+from newsletter.delivery.halt import HaltWatch
 from newsletter.delivery.ledger import Batch, Claimed, Result
 from newsletter.delivery.retry import RetryPolicy
 from newsletter.delivery.smtp import Envelope, Outcome, RelayError, SmtpConnection
@@ -105,6 +106,7 @@ class Stream:
     pause_after_rejects: int
     relay_streak: list[int] = field(default_factory=list)
     relay_reply: str = ""
+    halt: HaltWatch | None = None  # pause/cancel news from Redis, checked before each message
     _sender: ThreadPoolExecutor | None = None
 
     def sender(self) -> ThreadPoolExecutor:
@@ -269,10 +271,11 @@ def _send_batch(
                 envelopes = [e for e in envelopes if e.key in ours]
                 report.stopped = "digest no longer sending or lease lost"
             if envelopes:
-                flights.append(_take_off(stream, envelopes, upcoming))
+                flights.append(_take_off(stream, envelopes, upcoming, batch.digest_id))
     if report.stopped:
         # Rows never handed over go back to pending (the fence spares every other row).
         ledger.release(batch, [row.id for row, _, _ in todo], conn=conn)
+        ledger.cancel_leftovers(batch.digest_id, conn=conn)
     return report
 
 
@@ -340,15 +343,19 @@ def _build(
     return built
 
 
-def _take_off(stream: Stream, envelopes: list[Envelope], built: Built) -> Flight:
+def _take_off(stream: Stream, envelopes: list[Envelope], built: Built, digest_id: int) -> Flight:
     """Start the group's SMTP conversation in the worker's sender thread (after its C2)."""
-    future = stream.sender().submit(_converse, stream.connection, envelopes)
+    watch = stream.halt
+    halted = None if watch is None else functools.partial(watch.halted, digest_id)
+    future = stream.sender().submit(_converse, stream.connection, envelopes, halted)
     return Flight(built, future, [e.key for e in envelopes])
 
 
-def _converse(connection: SmtpConnection, envelopes: list[Envelope]) -> tuple[list[Outcome], float]:
+def _converse(
+    connection: SmtpConnection, envelopes: list[Envelope], halted: Callable[[], bool] | None
+) -> tuple[list[Outcome], float]:
     cpu, started = time.thread_time(), time.perf_counter()
-    outcomes = connection.send_group(envelopes)
+    outcomes = connection.send_group(envelopes, halted=halted)
     metrics.observe_send(time.perf_counter() - started, len(envelopes))
     return outcomes, time.thread_time() - cpu
 
@@ -366,6 +373,8 @@ def _land(flight: Flight, batch: Batch, stream: Stream, report: BatchReport) -> 
     report.clock.smtp += cpu
     report.clock._mark = time.thread_time()  # waiting for the thread is not work
     built = flight.built
+    if any(o.result is Smtp.NOT_SENT for o in outcomes):
+        report.stopped = report.stopped or "digest paused or cancelled"
     if _relay_streak_full(outcomes, stream) and report.stopped is None:
         report.stopped = f"relay refused {stream.pause_after_rejects} readers in a row"
         report.relay_refused = True
@@ -401,6 +410,8 @@ def _count(report: BatchReport, results: Sequence[Result]) -> None:
 def _result(outcome: Outcome, row: Claimed, mid: str | None, retry: RetryPolicy) -> Result:
     """SMTP outcome -> ledger state (the table in docs/delivery.md)."""
     reply = f"{outcome.code} {outcome.reply}".strip()
+    if outcome.result is Smtp.NOT_SENT:  # halted before its MAIL FROM: back to the queue
+        return Result(row.id, DeliveryState.PENDING, None, "not sent: digest halted")
     if outcome.result is Smtp.TEMPORARY:
         now = utcnow()
         at = retry.next_attempt(attempts=row.attempts, created_at=row.created_at, now=now)

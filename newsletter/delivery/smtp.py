@@ -20,7 +20,7 @@ import enum
 import socket
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from newsletter.mail.smtp import SmtpSettings
@@ -31,6 +31,7 @@ class Result(enum.StrEnum):
     TEMPORARY = "temporary"
     PERMANENT = "permanent"
     UNKNOWN = "unknown"
+    NOT_SENT = "not sent"  # halted before its MAIL FROM: certainly not delivered
 
 
 @dataclass(frozen=True)
@@ -201,11 +202,19 @@ class SmtpConnection:
 
     # -- sending ----------------------------------------------------------------------------
 
-    def send_group(self, envelopes: Sequence[Envelope], *, retries: int = 1) -> list[Outcome]:
+    def send_group(
+        self,
+        envelopes: Sequence[Envelope],
+        *,
+        retries: int = 1,
+        halted: Callable[[], bool] | None = None,
+    ) -> list[Outcome]:
         """Send each envelope at most once; one outcome per envelope. Never raises for a reader.
 
         A lost connection is reopened (`retries` times per group) for the messages that were
         certainly not delivered. RelayError when no connection can be opened at all.
+        `halted` is asked before each message: once true, the message being written completes
+        and the rest are NOT_SENT.
         """
         outcomes: list[Outcome] = []
         todo = list(envelopes)
@@ -226,10 +235,13 @@ class SmtpConnection:
                     return outcomes
             room = self.max_messages - self._sent_on_connection
             chunk, rest = todo[:room], todo[room:]
-            done, lost = self._send_on_connection(chunk)
+            done, lost = self._send_on_connection(chunk, halted)
             outcomes.extend(done)
             untried = chunk[len(done) :]
             todo = untried + rest
+            if todo and lost is None and halted is not None and halted():
+                outcomes.extend(Outcome(e.key, Result.NOT_SENT, 0, "halted") for e in todo)
+                return outcomes
             if lost is not None:
                 losses += 1
                 if losses > retries:
@@ -239,7 +251,9 @@ class SmtpConnection:
                     return outcomes
         return outcomes
 
-    def _send_on_connection(self, chunk: Sequence[Envelope]) -> tuple[list[Outcome], _Lost | None]:
+    def _send_on_connection(
+        self, chunk: Sequence[Envelope], halted: Callable[[], bool] | None = None
+    ) -> tuple[list[Outcome], _Lost | None]:
         """Outcomes of the first messages of `chunk`, in order, and the loss that stopped it.
 
         Messages after the outcomes were certainly not delivered (their "." never left).
@@ -251,6 +265,8 @@ class SmtpConnection:
         reset = False  # the last transaction failed half-way: RSET before the next MAIL
         try:
             for envelope in chunk:
+                if halted is not None and halted():
+                    break  # the message in `carry` still completes below
                 options = b"" if envelope.rcpt.isascii() else b" SMTPUTF8"
                 commands = [
                     mail_from + options + b"\r\n",
