@@ -1,13 +1,16 @@
 """send_batch: one claimed batch, in groups, through one kept SMTP connection per worker process.
 
 For each group of SEND_GROUP_SIZE messages (default 20), as a pipeline of two stages:
-  main thread:   build group N+1 (substitution only) while group N is with the relay,
-                 then ONE commit: C3 results of group N + C2 handoff of group N+1 (fenced)
-  sender thread: the pipelined SMTP conversation of group N+1
-Only one group per worker is ever between its C2 and its C3: a kill leaves at most that group
-`sending` with a handoff marker; the reconciler turns those rows `uncertain` and never
-re-sends them. So after any number of kills: duplicates = 0, and uncertain rows <=
-SEND_GROUP_SIZE per kill of a sending worker.
+  main thread:   build group N+1 (substitution only) while earlier groups are with the relay,
+                 land the oldest group in flight, then ONE commit: its C3 results and the
+                 C2 handoff of group N+1 (fenced)
+  sender thread: the pipelined SMTP conversations, in order, one group after another
+At most SEND_GROUPS_IN_FLIGHT groups (default 2) per worker are between their C2 and their
+C3 at any time: a kill leaves at most those rows `sending` with a handoff marker; the
+reconciler turns them `uncertain` and never re-sends them. So after any number of kills:
+duplicates = 0, and uncertain rows <= SEND_GROUP_SIZE x SEND_GROUPS_IN_FLIGHT per kill of a
+sending worker. A pause heard over Redis (halt.py) stops the sender thread before its next
+message; the handed-over rows it did not start are recorded `pending`, never sent.
 """
 
 from __future__ import annotations

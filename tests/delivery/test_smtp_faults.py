@@ -24,7 +24,7 @@ from newsletter.models import (
 )
 from tests.conftest import free_port
 from tests.delivery.seed import seed_all
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import Received, SmtpSink
 
 BOUNCING = "bounce.example"
 
@@ -152,3 +152,34 @@ def test_a_relay_that_refuses_our_login_pauses_the_digest_and_blames_no_reader(
     resume(seeded.digest_id)
     received = Counter(rcpt for m in auth_sink.messages for rcpt in m.rcpt_tos)
     assert received == Counter(seeded.emails)
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_halted_sender_completes_the_message_it_is_writing_and_starts_no_other(
+    smtp_sink: SmtpSink, pipelining: bool
+) -> None:
+    from newsletter.delivery.smtp import Envelope, Result, SmtpConnection
+    from newsletter.mail.smtp import SmtpSettings
+
+    smtp_sink.pipelining = pipelining
+    halted, seen = False, 0
+
+    def halt_after_the_third(message: Received) -> None:
+        nonlocal halted, seen
+        seen += 1
+        halted = halted or seen >= 3  # the news arrives mid-group, with the third message
+
+    smtp_sink.on_message = halt_after_the_third
+    connection = SmtpConnection(SmtpSettings.from_url(smtp_sink.url), mail_from="l@example.org")
+    body = b"Subject: digest\r\nFrom: l@example.org\r\n\r\nHello\r\n"
+    group = [Envelope(i, f"reader{i}@example.org", body) for i in range(10)]
+    outcomes = connection.send_group(group, halted=lambda: halted)
+    connection.close()
+
+    results = Counter(o.result for o in outcomes)
+    assert [o.key for o in outcomes] == list(range(10))  # one outcome each, in order
+    assert len(smtp_sink.messages) == results[Result.ACCEPTED] <= 4
+    assert results[Result.NOT_SENT] == 10 - results[Result.ACCEPTED] >= 6
+    received = {rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos}
+    not_sent = {f"reader{o.key}@example.org" for o in outcomes if o.result is Result.NOT_SENT}
+    assert not received & not_sent

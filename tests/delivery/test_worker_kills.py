@@ -1,5 +1,5 @@
 """Real worker processes killed with SIGKILL mid-send: every reader gets exactly one message,
-except rows marked uncertain (at most one handoff group per kill), and the SMTP server's log
+except rows marked uncertain (at most the groups in flight per kill), and the SMTP server's log
 agrees with the ledger row by row. On SQLite and PostgreSQL, embedded broker or Redis."""
 
 from __future__ import annotations
