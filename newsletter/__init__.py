@@ -19,8 +19,13 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def create_app(
-    overrides: Mapping[str, Any] | None = None, *, instance_path: str | Path | None = None
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    instance_path: str | Path | None = None,
+    web: bool = True,
 ) -> Flask:
+    """The app. `web=False` (Celery workers and beat) leaves out the pages and the API: a
+    worker renders emails from BASE_URL, never routes, and saves ~25 MB per process."""
     app = Flask(
         __name__,
         template_folder=str(TEMPLATES_DIR),
@@ -41,7 +46,11 @@ def create_app(
     from newsletter.jobs import celery_init_app
 
     celery_init_app(app)
-    _register_blueprints(app)
+    from newsletter.delivery import metrics
+
+    metrics.configure(app)
+    if web:
+        _register_blueprints(app)
 
     from newsletter.cli import register_commands
 
@@ -49,10 +58,10 @@ def create_app(
     return app
 
 
-def create_app_or_exit() -> Flask:
+def create_app_or_exit(*, web: bool = True) -> Flask:
     """For entry points (gunicorn, celery): a bad setting is one clear line, not a traceback."""
     try:
-        return create_app()
+        return create_app(web=web)
     except ConfigError as exc:
         print(f"newsletter: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Flask, Response, current_app, request
 
 from newsletter.extensions import csrf, limiter
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
@@ -35,11 +34,10 @@ UNFINISHED = (DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED)
 bp = Blueprint("metrics", __name__)
 
 
-@bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
+def configure(app: Flask) -> None:
     """Every process built by create_app (web and worker) agrees on the samples directory.
     Set before any metric exists, and inherited by forked workers."""
-    path = os.environ.get(ENV) or os.path.join(state.app.instance_path, "prometheus")
+    path = os.environ.get(ENV) or os.path.join(app.instance_path, "prometheus")
     os.makedirs(path, exist_ok=True)
     os.environ[ENV] = path
 
@@ -49,7 +47,7 @@ class _Instruments:
         from prometheus_client import Counter, Histogram, values
 
         if os.environ.get(ENV) and values.ValueClass is values.MutexValue:
-            # prometheus_client picked its value class when first imported, before _setup.
+            # prometheus_client picked its value class when first imported, before configure().
             values.ValueClass = values.get_value_class()
         self.send_seconds = Histogram(
             "newsletter_delivery_send_seconds",
