@@ -45,7 +45,6 @@ class HaltWatch:
     def __init__(self, redis_url: str) -> None:
         self._url = redis_url
         self._halted: set[int] = set()
-        self.ready = threading.Event()
         thread = threading.Thread(target=self._listen, name="halt-watch", daemon=True)
         thread.start()
 
@@ -64,7 +63,6 @@ class HaltWatch:
                 client = redis.Redis.from_url(self._url)
                 pubsub: Any = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
-                self.ready.set()
                 for message in pubsub.listen():
                     self._apply(message.get("data", b""))
             except redis.RedisError as exc:

@@ -422,8 +422,8 @@ def settle(
     group's rows still ours (as `hand_over`). `rest`: the batch's later rows, whose lease the
     heartbeat renews with the next group's (never the recorded rows: they are done)."""
     now = now or utcnow()
+    targets = [*next_ids, *rest]
     if not results:
-        targets = [*next_ids, *rest]
         return hand_over(
             batch,
             next_ids,
@@ -439,15 +439,13 @@ def settle(
     with _writing(conn) as conn:
         if conn.dialect.name != "postgresql":
             _record(conn, batch, results, now)
-            targets = [*next_ids, *rest]
             return _hand_over(conn, batch, next_ids, lease_seconds, now, renew, targets)
-        targets = [*next_ids, *rest] if renew else list(next_ids)
         rows = conn.execute(
             _SETTLE_PG,
             {
                 **_record_params(batch, results, now),
                 "group": id_array(next_ids),
-                "targets": id_array(targets),
+                "targets": id_array(targets if renew else next_ids),
                 "renew": renew,
                 "lease_until": now + timedelta(seconds=lease_seconds),
                 "digest_id": batch.digest_id,

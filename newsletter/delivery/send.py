@@ -19,7 +19,6 @@ import functools
 import hashlib
 import hmac
 import logging
-import os
 import sys
 import time
 from collections import deque
@@ -117,7 +116,7 @@ class Stream:
         if self._sender is None:
             # A reply from the relay must not wait 5 ms (Python's default switch interval)
             # for the builder thread to let go of the GIL: that wait would be per message.
-            sys.setswitchinterval(float(os.environ.get("SEND_SWITCH_INTERVAL", "0.0005")))
+            sys.setswitchinterval(0.0005)
             self._sender = ThreadPoolExecutor(1, thread_name_prefix="smtp")
         return self._sender
 
