@@ -63,7 +63,7 @@ def pause(digest_id: int, *, reason: str = "paused by an editor") -> None:
         )
     )
     db.session.commit()
-    halt.announce(current_app.config["REDIS_URL"], digest_id, halted=True)
+    _announce(digest_id, halted=True)
 
 
 def resume(digest_id: int) -> None:
@@ -81,7 +81,7 @@ def resume(digest_id: int) -> None:
         raise NotAllowed(f"digest {digest_id} is {status or 'unknown'}, not paused")
     enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
     db.session.commit()
-    halt.announce(current_app.config["REDIS_URL"], digest_id, halted=False)
+    _announce(digest_id, halted=False)
 
 
 def cancel(digest_id: int) -> int:
@@ -121,8 +121,14 @@ def cancel(digest_id: int) -> int:
         )
     ).rowcount
     db.session.commit()
-    halt.announce(current_app.config["REDIS_URL"], digest_id, halted=True)
+    _announce(digest_id, halted=True)
     return int(cancelled)
+
+
+def _announce(digest_id: int, *, halted: bool) -> None:
+    # Scoped to this database's digests (the password is left out of what is hashed).
+    database = db.engine.url.render_as_string(hide_password=True)
+    halt.announce(current_app.config["REDIS_URL"], database, digest_id, halted=halted)
 
 
 def enqueue_drains(digest_id: int, count: int) -> None:

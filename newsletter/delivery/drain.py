@@ -19,7 +19,13 @@ from flask import current_app
 
 from newsletter.delivery import halt, ledger
 from newsletter.delivery.retry import RetryPolicy
-from newsletter.delivery.send import Composer, Stream, send_batch, sender_domain
+from newsletter.delivery.send import (
+    Composer,
+    Stream,
+    reopen_refused_streak,
+    send_batch,
+    sender_domain,
+)
 from newsletter.delivery.smtp import SmtpConnection
 from newsletter.delivery.throttle import Throttle
 from newsletter.mail.smtp import SmtpSettings
@@ -77,7 +83,9 @@ def worker_stream() -> Stream:
             domain=sender_domain(config["MAIL_FROM"]),
             hard_bounces=config["SEND_HARD_BOUNCES"],
             pause_after_rejects=config["SEND_PAUSE_AFTER_REJECTS"],
-            halt=halt.watch(config["REDIS_URL"]) if config["REDIS_URL"] else None,
+            halt=halt.watch(config["REDIS_URL"], db.engine.url.render_as_string(hide_password=True))
+            if config["REDIS_URL"]
+            else None,
         )
         close_streams()  # settings changed (tests): drop the old connection and thread
         _streams[key] = stream
@@ -140,6 +148,7 @@ def drain(digest_id: int, *, composer: Composer | None = None) -> DrainReport:
         if result.stopped:
             report.stopped = result.stopped
             break
+    reopen_refused_streak(digest_id, stream)
     ledger.finish_if_done(digest_id)
     db.session.rollback()
     return report

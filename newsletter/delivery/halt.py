@@ -7,6 +7,9 @@ daemon thread and keeps the set of halted digests, which the SMTP thread checks 
 message (a set lookup: free). The message being written when the news arrives completes; the
 handed-over messages after it go back to `pending`, never sent. Resume publishes the reverse.
 
+The channel is named after the database: Redis pub/sub ignores database numbers, so two
+deployments sharing one Redis (staging and production) must not halt each other's digest 5.
+
 Without Redis (the embedded dev setup) nothing is published and the fence alone applies.
 Losing a publication (Redis restarting) costs only speed of stopping, never correctness:
 the fence still holds at the next handoff.
@@ -14,6 +17,7 @@ the fence still holds at the next handoff.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -25,7 +29,12 @@ log = logging.getLogger("newsletter.delivery")
 CHANNEL = "newsletter.delivery.halt"
 
 
-def announce(redis_url: str | None, digest_id: int, *, halted: bool) -> None:
+def channel(database_url: str) -> str:
+    """The channel of one database's digests (a digest id means nothing in another one)."""
+    return f"{CHANNEL}:{hashlib.sha256(database_url.encode()).hexdigest()[:16]}"
+
+
+def announce(redis_url: str | None, database_url: str, digest_id: int, *, halted: bool) -> None:
     """Tell every worker that a digest stopped (or goes again). Best effort, after commit."""
     if not redis_url:
         return
@@ -33,7 +42,7 @@ def announce(redis_url: str | None, digest_id: int, *, halted: bool) -> None:
 
     try:
         client = redis.Redis.from_url(redis_url, socket_timeout=2)
-        client.publish(CHANNEL, f"{'halt' if halted else 'go'} {digest_id}")
+        client.publish(channel(database_url), f"{'halt' if halted else 'go'} {digest_id}")
         client.close()
     except redis.RedisError as exc:  # the fence still stops the workers at their next handoff
         log.warning("delivery.halt_not_published digest=%s error=%s", digest_id, exc)
@@ -42,8 +51,9 @@ def announce(redis_url: str | None, digest_id: int, *, halted: bool) -> None:
 class HaltWatch:
     """The digests halted by an editor, as this worker process last heard from Redis."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, channel: str) -> None:
         self._url = redis_url
+        self._channel = channel
         self._halted: set[int] = set()
         thread = threading.Thread(target=self._listen, name="halt-watch", daemon=True)
         thread.start()
@@ -62,7 +72,7 @@ class HaltWatch:
             try:
                 client = redis.Redis.from_url(self._url)
                 pubsub: Any = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self._channel)
                 for message in pubsub.listen():
                     self._apply(message.get("data", b""))
             except redis.RedisError as exc:
@@ -80,14 +90,15 @@ class HaltWatch:
             self._halted.discard(int(number))
 
 
-_watches: dict[tuple[int, str], HaltWatch] = {}
+_watches: dict[tuple[int, str, str], HaltWatch] = {}
 _lock = threading.Lock()
 
 
-def watch(redis_url: str) -> HaltWatch:
-    """The process's one listener for this Redis (threads do not survive a fork: keyed by pid)."""
-    key = (os.getpid(), redis_url)
+def watch(redis_url: str, database_url: str) -> HaltWatch:
+    """The process's one listener for this Redis and database (threads do not survive a fork:
+    keyed by pid)."""
+    key = (os.getpid(), redis_url, channel(database_url))
     with _lock:
         if key not in _watches:
-            _watches[key] = HaltWatch(redis_url)
+            _watches[key] = HaltWatch(redis_url, key[2])
         return _watches[key]

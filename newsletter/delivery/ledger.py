@@ -557,3 +557,14 @@ def next_due(digest_id: int) -> datetime | None:
             deliveries.c.state.in_([s.value for s in CLAIMABLE]),
         )
     ).scalar_one_or_none()
+
+
+def digest_state(digest_id: int) -> tuple[DigestStatus | None, str | None]:
+    """The digest's status and pause reason as committed now (a read of its own, no session)."""
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(digests.c.status, digests.c.pause_reason).where(digests.c.id == digest_id)
+        ).first()
+    if row is None:
+        return None, None
+    return DigestStatus(row.status), row.pause_reason

@@ -41,6 +41,7 @@ from newsletter.models import (
     ConsentEvent,
     ConsentKind,
     DeliveryState,
+    DigestStatus,
     Region,
     Subscriber,
     SubscriberStatus,
@@ -375,12 +376,22 @@ def _land(flight: Flight, batch: Batch, stream: Stream, report: BatchReport) -> 
     report.clock.smtp += cpu
     report.clock._mark = time.thread_time()  # waiting for the thread is not work
     built = flight.built
-    if any(o.result is Smtp.NOT_SENT for o in outcomes):
+    if any(o.result is Smtp.NOT_SENT for o in outcomes) and _halt_stands(batch, stream):
         report.stopped = report.stopped or "digest paused or cancelled"
     if _relay_streak_full(outcomes, stream) and report.stopped is None:
         report.stopped = f"relay refused {stream.pause_after_rejects} readers in a row"
         report.relay_refused = True
     return [_result(o, built.rows[o.key], built.mids.get(o.key), stream.retry) for o in outcomes]
+
+
+def _halt_stands(batch: Batch, stream: Stream) -> bool:
+    """The sender stopped on news of a halt: true unless the digest is sending after all (the
+    news was late, behind a resume and a fresh claim). Its unsent rows are pending either way."""
+    if ledger.digest_state(batch.digest_id)[0] is not DigestStatus.SENDING:
+        return True
+    if stream.halt is not None:
+        stream.halt.forget(batch.digest_id)
+    return False
 
 
 def _after_record(
@@ -446,18 +457,21 @@ def _relay_streak_full(outcomes: Sequence[Outcome], stream: Stream) -> bool:
         if o.result is Smtp.PERMANENT and is_relay_refusal(o.code, o.reply):
             stream.relay_streak.append(o.key)
             stream.relay_reply = f"{o.code} {o.reply}"
-        elif o.result is not Smtp.TEMPORARY:
-            stream.relay_streak.clear()
+        elif o.result in (Smtp.ACCEPTED, Smtp.PERMANENT):
+            stream.relay_streak.clear()  # the relay took or judged a reader: not its fault
     return (
         bool(stream.pause_after_rejects) and len(stream.relay_streak) >= stream.pause_after_rejects
     )
+
+
+RELAY_PAUSE = "the relay refused"
 
 
 def _pause_for_relay(batch: Batch, stream: Stream, *, first: bool) -> None:
     """Pause the digest (once) and reopen the refused rows: the relay's fault, not theirs."""
     if first:
         reason = (
-            f"the relay refused {len(stream.relay_streak)} readers in a row "
+            f"{RELAY_PAUSE} {len(stream.relay_streak)} readers in a row "
             f"({stream.relay_reply}); fix the relay settings, then resume"
         )
         from newsletter.delivery.control import pause
@@ -465,6 +479,17 @@ def _pause_for_relay(batch: Batch, stream: Stream, *, first: bool) -> None:
         pause(batch.digest_id, reason=reason)
     ledger.reopen(stream.relay_streak)
     stream.relay_streak.clear()
+
+
+def reopen_refused_streak(digest_id: int, stream: Stream) -> None:
+    """Another worker paused the digest for the relay's refusals while this one was being
+    refused too: this worker's refused rows in a row were the relay's fault as well."""
+    if not stream.relay_streak:
+        return
+    status, reason = ledger.digest_state(digest_id)
+    if status is DigestStatus.PAUSED and (reason or "").startswith(RELAY_PAUSE):
+        ledger.reopen(stream.relay_streak)
+        stream.relay_streak.clear()
 
 
 def _relay_down(batch: Batch, ids: list[int], exc: RelayError) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.delivery import digest_progress, plan
+from newsletter.delivery import digest_progress, halt, plan
 from newsletter.delivery.control import resume
 from newsletter.delivery.drain import close_streams
 from newsletter.models import (
@@ -22,7 +22,7 @@ from newsletter.models import (
     SubscriberStatus,
     db,
 )
-from tests.conftest import free_port
+from tests.conftest import TEST_REDIS_URL, free_port
 from tests.delivery.seed import seed_all
 from tests.support.smtp import Received, SmtpSink
 
@@ -111,6 +111,62 @@ def test_the_relay_refusing_everyone_pauses_the_digest_without_blaming_readers(
 ) -> None:
     seeded = seed_all(100)
     smtp_sink.rcpt_policy = lambda address: "554 5.7.1 Relay access denied"
+
+    plan(seeded.digest_id)
+
+    digest = db.session.get(Digest, seeded.digest_id)
+    assert digest.status is DigestStatus.PAUSED
+    assert "Relay access denied" in (digest.pause_reason or "")
+    progress = digest_progress(seeded.digest_id)
+    assert progress["failed"] == 0 and progress["pending"] == 100
+    assert not db.session.execute(
+        sa.select(Subscriber).where(Subscriber.status == SubscriberStatus.BOUNCED)
+    ).first()
+
+
+def announce_halt_late(app: Flask, digest_id: int) -> Callable[[], None]:
+    """A pause's news on Redis that arrives while the digest is sending: one published before a
+    resume and heard after the worker's fresh claim (or another database's digest with this id).
+    """
+    redis_url = app.config["REDIS_URL"]
+    database = db.engine.url.render_as_string(hide_password=True)
+    return lambda: halt.announce(redis_url, database, digest_id, halted=True)
+
+
+needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="halt news travels over Redis")
+
+
+@needs_redis
+def test_late_news_of_a_halt_does_not_stop_a_digest_that_is_sending(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(100)
+    late = announce_halt_late(app, seeded.digest_id)
+    smtp_sink.on_message = lambda message: late() if len(smtp_sink.messages) == 15 else None
+
+    plan(seeded.digest_id)
+
+    received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
+    assert received == Counter(seeded.emails)
+    assert db.session.get(Digest, seeded.digest_id).status is DigestStatus.FINISHED
+
+
+@needs_redis
+def test_relay_refusals_before_a_late_halt_still_count_against_the_relay_not_readers(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(100)
+    late = announce_halt_late(app, seeded.digest_id)
+    refused = 0
+
+    def refuse_everyone(address: str) -> str:
+        nonlocal refused
+        refused += 1
+        if refused == 15:
+            late()
+        return "554 5.7.1 Relay access denied"
+
+    smtp_sink.rcpt_policy = refuse_everyone
 
     plan(seeded.digest_id)
 

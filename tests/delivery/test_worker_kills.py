@@ -1,6 +1,7 @@
 """Real worker processes killed with SIGKILL mid-send: every reader gets exactly one message,
 except rows marked uncertain (at most the groups in flight per kill), and the SMTP server's log
-agrees with the ledger row by row. On SQLite and PostgreSQL, embedded broker or Redis."""
+agrees with the ledger row by row. Also: workers refused together by the relay. On SQLite and
+PostgreSQL, embedded broker or Redis."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from newsletter.delivery import digest_progress, plan
 from newsletter.delivery.control import pause, resume
 from newsletter.delivery.reconcile import reconcile
 from newsletter.delivery.send import message_id, sender_domain
-from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    DigestStatus,
+    Subscriber,
+    SubscriberStatus,
+    db,
+)
 from tests.delivery.seed import seed_all
 from tests.delivery.workers import Workers, wait_until
 from tests.support.smtp import SmtpSink
@@ -178,3 +187,30 @@ def test_lost_tasks_are_re_enqueued_by_the_reconciler_without_duplicates(
     assert wait_until(lambda: finished(seeded.digest_id), timeout=90, every=beat), workers.output()
     states = assert_server_agrees_with_ledger(app, smtp_sink, seeded.digest_id)
     assert states[DeliveryState.SENT] + states[DeliveryState.UNCERTAIN] == 1500
+
+
+def test_workers_refused_together_by_the_relay_pause_the_digest_and_blame_no_reader(
+    app: Flask, smtp_sink: SmtpSink, workers: Workers
+) -> None:
+    seeded = seed_all(1000)
+    smtp_sink.rcpt_policy = lambda address: "554 5.7.1 Relay access denied"
+    plan(seeded.digest_id)
+    workers.start()
+
+    def paused_and_reopened() -> bool:
+        db.session.expire_all()
+        progress = digest_progress(seeded.digest_id)
+        status = db.session.get(Digest, seeded.digest_id).status
+        db.session.rollback()
+        return status is DigestStatus.PAUSED and progress["pending"] == 1000
+
+    # One worker reaches SEND_PAUSE_AFTER_REJECTS and pauses; the other, refused as often
+    # but fewer times in a row when the pause comes, gives its readers back too.
+    assert wait_until(paused_and_reopened, timeout=60), (
+        digest_progress(seeded.digest_id),
+        workers.output(),
+    )
+    assert not db.session.execute(
+        sa.select(Subscriber).where(Subscriber.status == SubscriberStatus.BOUNCED)
+    ).first()
+    assert smtp_sink.messages == []
