@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
-from newsletter.models import REGIONS, Region, db
+from newsletter import create_app
+from newsletter.models import REGIONS, Delivery, Region, Subscriber, db
+from tests.conftest import _overrides, create_run_database, drop_run_database
+from tests.delivery.seed import seed_digest, seed_readers
 
 
 def test_migrations_create_the_seven_regions_in_menu_order(app: Flask) -> None:
@@ -21,3 +28,41 @@ def test_models_and_migrations_describe_the_same_schema(app: Flask) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_the_reader_key(
+    backend: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    url = (
+        f"sqlite:///{tmp_path / 'old.sqlite'}"
+        if backend == "sqlite"
+        else create_run_database(f"mig{os.getpid()}")
+    )
+    app = create_app(_overrides(url), instance_path=tmp_path)
+    try:
+        with app.app_context():
+            upgrade(revision="0001")
+            seed_readers(3)
+            digest_id = seed_digest()
+            reader_ids = db.session.execute(sa.select(Subscriber.id)).scalars().all()
+            for reader_id in reader_ids:
+                db.session.add(Delivery(digest_id=digest_id, subscriber_id=reader_id))
+            db.session.commit()
+
+            upgrade()
+            kept = db.session.execute(sa.select(Delivery.subscriber_id)).scalars().all()
+            assert sorted(kept) == sorted(reader_ids)
+            # No key any more: deleting a reader leaves the row (erase() nulls it itself).
+            db.session.execute(sa.delete(Subscriber).where(Subscriber.id == reader_ids[0]))
+            db.session.commit()
+
+            downgrade(revision="0001")  # the key comes back; the orphan row is nulled first
+            kept = db.session.execute(sa.select(Delivery.subscriber_id)).scalars().all()
+            assert sorted(kept, key=str) == sorted([None, *reader_ids[1:]], key=str)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if backend == "postgresql":
+            drop_run_database(url)

@@ -21,6 +21,10 @@ from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db,
 log = logging.getLogger("newsletter.delivery")
 deliveries = Delivery.__table__
 
+# A literal, not a parameter: so PostgreSQL may use the partial index ix_deliveries_lease
+# (rows being sent only) even in a generic plan of a prepared statement.
+SENDING = sa.literal_column(f"'{DeliveryState.SENDING.value}'")
+
 
 @dataclass(frozen=True)
 class ReconcileReport:
@@ -36,7 +40,7 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     now = now or utcnow()
     config = current_app.config
     expired_lease = sa.and_(
-        deliveries.c.state == DeliveryState.SENDING.value,
+        deliveries.c.state == SENDING,
         deliveries.c.lease_expires_at < now,
     )
     # A lease ran out before the handoff: provably not sent, claim it again.
@@ -108,7 +112,7 @@ def _active_leases(digest_id: int, now: datetime) -> int:
         db.session.execute(
             sa.select(sa.func.count(sa.distinct(deliveries.c.lease_token))).where(
                 deliveries.c.digest_id == digest_id,
-                deliveries.c.state == DeliveryState.SENDING.value,
+                deliveries.c.state == SENDING,
                 deliveries.c.lease_expires_at >= now,
             )
         ).scalar_one()

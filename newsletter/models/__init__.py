@@ -2,7 +2,13 @@
 
 from newsletter.models.article import Article, Feed, Section, article_regions
 from newsletter.models.base import Base, db, utcnow
-from newsletter.models.delivery import OPEN_STATES, BounceEvent, Delivery, DeliveryState
+from newsletter.models.delivery import (
+    OPEN_STATES,
+    BounceEvent,
+    Delivery,
+    DeliveryState,
+    forget_readers,
+)
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
 from newsletter.models.editor import ApiToken, Editor
 from newsletter.models.region import REGIONS, Region
@@ -27,6 +33,7 @@ __all__ = [
     "ConsentKind",
     "Delivery",
     "DeliveryState",
+    "forget_readers",
     "Digest",
     "DigestKind",
     "DigestStatus",

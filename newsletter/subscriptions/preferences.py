@@ -16,6 +16,7 @@ from newsletter.models import (
     Suppression,
     SuppressionReason,
     db,
+    forget_readers,
     utcnow,
 )
 from newsletter.models.subscriber import new_nonce
@@ -101,6 +102,7 @@ def erase(subscriber: Subscriber, provenance: Provenance) -> None:
     if exists is None:
         db.session.add(Suppression(email_hmac=key, reason=SuppressionReason.ERASED))
     _cancel_open_deliveries(subscriber.id)
+    forget_readers([subscriber.id])
     # The proof of consent outlives the record, without the person: no IP, no user agent.
     db.session.execute(
         db.update(ConsentEvent)

@@ -18,6 +18,7 @@ from newsletter.models import (
     Suppression,
     SuppressionReason,
     db,
+    forget_readers,
     utcnow,
 )
 from newsletter.models.subscriber import new_nonce
@@ -194,6 +195,7 @@ def purge_pending(*, older_than_days: int) -> int:
         .where(ConsentEvent.subscriber_id.in_(stale))
         .execution_options(synchronize_session=False)
     )
+    forget_readers(stale)  # a reader back to pending after an unsubscribe has old rows
     result = db.session.execute(
         db.delete(Subscriber)
         .where(Subscriber.status == SubscriberStatus.PENDING, Subscriber.updated_at < cutoff)

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from newsletter.delivery import digest_progress, plan
-from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
+from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, db
+from newsletter.subscriptions.preferences import erase
+from newsletter.subscriptions.service import Provenance
 from tests.delivery.seed import seed_all, seed_articles, seed_digest, seed_readers
 from tests.support.smtp import Received, SmtpSink
 
@@ -120,6 +122,45 @@ def test_a_reader_who_unsubscribes_before_the_claim_gets_nothing(
     assert smtp_sink.to(gone) == []
     assert len(smtp_sink.messages) == 19
     assert digest_progress(seeded.digest_id)["skipped"] == 1
+
+
+def test_an_erased_reader_keeps_the_digest_counts_but_no_link_to_the_person(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(20)
+    plan(seeded.digest_id)
+    before = digest_progress(seeded.digest_id)
+    reader = db.session.execute(
+        sa.select(Subscriber).where(Subscriber.email == seeded.emails[3])
+    ).scalar_one()
+    reader_id = reader.id
+
+    erase(reader, Provenance(source="test"))
+
+    assert digest_progress(seeded.digest_id) == before
+    rows = db.session.execute(
+        sa.select(Delivery.subscriber_id).where(Delivery.digest_id == seeded.digest_id)
+    ).scalars()
+    ids = list(rows)
+    assert reader_id not in ids and ids.count(None) == 1 and len(ids) == 20
+
+
+def test_a_reader_erased_after_planning_is_skipped_not_mailed(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(20)
+    _plan_without_sending(app, seeded.digest_id)
+    gone = seeded.emails[5]
+    reader = db.session.execute(sa.select(Subscriber).where(Subscriber.email == gone)).scalar_one()
+
+    erase(reader, Provenance(source="test"))
+    from newsletter.delivery.drain import drain
+
+    drain(seeded.digest_id)
+
+    assert smtp_sink.to(gone) == []
+    assert len(smtp_sink.messages) == 19
+    assert digest_progress(seeded.digest_id)["cancelled"] == 1
 
 
 def _plan_without_sending(app: Flask, digest_id: int) -> int:
