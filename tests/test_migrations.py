@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 
 from newsletter import create_app
-from newsletter.models import REGIONS, Delivery, Region, Subscriber, db
+from newsletter.models import REGIONS, Delivery, Digest, Region, Subscriber, db
 from tests.conftest import _overrides, create_run_database, drop_run_database
 from tests.delivery.seed import seed_digest, seed_readers
 
@@ -30,7 +30,7 @@ def test_models_and_migrations_describe_the_same_schema(app: Flask) -> None:
     assert differences == []
 
 
-def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_the_reader_key(
+def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_their_foreign_keys(
     backend: str, tmp_path: Path
 ) -> None:
     from flask_migrate import downgrade, upgrade
@@ -46,21 +46,30 @@ def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_the_reader_ke
             upgrade(revision="0001")
             seed_readers(3)
             digest_id = seed_digest()
+            gone_digest_id = seed_digest("special-test-2")
             reader_ids = db.session.execute(sa.select(Subscriber.id)).scalars().all()
             for reader_id in reader_ids:
                 db.session.add(Delivery(digest_id=digest_id, subscriber_id=reader_id))
+            db.session.add(Delivery(digest_id=gone_digest_id, subscriber_id=reader_ids[1]))
             db.session.commit()
 
             upgrade()
-            kept = db.session.execute(sa.select(Delivery.subscriber_id)).scalars().all()
-            assert sorted(kept) == sorted(reader_ids)
-            # No key any more: deleting a reader leaves the row (erase() nulls it itself).
+            kept = db.session.execute(
+                sa.select(Delivery.subscriber_id).where(Delivery.digest_id == digest_id)
+            )
+            assert sorted(kept.scalars()) == sorted(reader_ids)
+            # No keys any more: deleting a reader or a digest by hand leaves the rows (the
+            # service itself nulls an erased reader's rows, and never deletes a digest).
             db.session.execute(sa.delete(Subscriber).where(Subscriber.id == reader_ids[0]))
+            db.session.execute(sa.delete(Digest).where(Digest.id == gone_digest_id))
             db.session.commit()
+            assert db.session.execute(sa.select(sa.func.count(Delivery.id))).scalar_one() == 4
 
-            downgrade(revision="0001")  # the key comes back; the orphan row is nulled first
-            kept = db.session.execute(sa.select(Delivery.subscriber_id)).scalars().all()
-            assert sorted(kept, key=str) == sorted([None, *reader_ids[1:]], key=str)
+            downgrade(revision="0001")  # the keys come back; orphan rows are mended first
+            rows = db.session.execute(sa.select(Delivery.digest_id, Delivery.subscriber_id))
+            assert sorted(rows.all(), key=str) == sorted(
+                [(digest_id, None), *((digest_id, r) for r in reader_ids[1:])], key=str
+            )
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -16,14 +16,23 @@ from flask import current_app
 from newsletter import jobs
 from newsletter.delivery import ledger
 from newsletter.delivery.control import enqueue_drains
-from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db, utcnow
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    DigestStatus,
+    db,
+    in_digests,
+    utcnow,
+)
 
 log = logging.getLogger("newsletter.delivery")
 deliveries = Delivery.__table__
 
-# A literal, not a parameter: so PostgreSQL may use the partial index ix_deliveries_lease
-# (rows being sent only) even in a generic plan of a prepared statement.
-SENDING = sa.literal_column(f"'{DeliveryState.SENDING.value}'")
+# Rows being sent or deferred belong to digests in these statuses (a cancelled digest may
+# still have rows on the wire). Through them, each query below is one probe per digest into
+# the claim index, never a scan of every digest's rows.
+UNFINISHED = (DigestStatus.SENDING, DigestStatus.PAUSED, DigestStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,8 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     now = now or utcnow()
     config = current_app.config
     expired_lease = sa.and_(
-        deliveries.c.state == SENDING,
+        in_digests(*UNFINISHED),
+        deliveries.c.state == DeliveryState.SENDING.value,
         deliveries.c.lease_expires_at < now,
     )
     # A lease ran out before the handoff: provably not sent, claim it again.
@@ -65,6 +75,7 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     expired = db.session.execute(
         deliveries.update()
         .where(
+            in_digests(*UNFINISHED),
             deliveries.c.state == DeliveryState.DEFERRED.value,
             deliveries.c.created_at < now - max_age,
         )
@@ -112,7 +123,7 @@ def _active_leases(digest_id: int, now: datetime) -> int:
         db.session.execute(
             sa.select(sa.func.count(sa.distinct(deliveries.c.lease_token))).where(
                 deliveries.c.digest_id == digest_id,
-                deliveries.c.state == SENDING,
+                deliveries.c.state == DeliveryState.SENDING.value,
                 deliveries.c.lease_expires_at >= now,
             )
         ).scalar_one()

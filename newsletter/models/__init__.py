@@ -8,6 +8,7 @@ from newsletter.models.delivery import (
     Delivery,
     DeliveryState,
     forget_readers,
+    in_digests,
 )
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
 from newsletter.models.editor import ApiToken, Editor
@@ -34,6 +35,7 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "forget_readers",
+    "in_digests",
     "Digest",
     "DigestKind",
     "DigestStatus",

@@ -11,12 +11,14 @@ from newsletter.models import (
     ConsentKind,
     Delivery,
     DeliveryState,
+    DigestStatus,
     Subscriber,
     SubscriberStatus,
     Suppression,
     SuppressionReason,
     db,
     forget_readers,
+    in_digests,
     utcnow,
 )
 from newsletter.models.subscriber import new_nonce
@@ -81,6 +83,8 @@ def _cancel_open_deliveries(subscriber_id: int) -> None:
     db.session.execute(
         db.update(Delivery)
         .where(
+            # Open rows belong to unfinished digests: a probe per digest, not a scan.
+            in_digests(DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED),
             Delivery.subscriber_id == subscriber_id,
             Delivery.state.in_([s for s in OPEN_STATES if s != DeliveryState.SENDING]),
         )
