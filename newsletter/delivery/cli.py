@@ -1,4 +1,4 @@
-"""`newsletter digest pause|resume|cancel ID` and `digest status ID --watch`.
+"""`newsletter digest pause|resume|cancel|uncertain ID` and `digest status ID --watch`.
 
 Added to the digests' `digest` group (newsletter.digests.commands) by `extend_digest_group`.
 """
@@ -13,6 +13,12 @@ from flask.cli import with_appcontext
 
 from newsletter.delivery.control import NotAllowed, cancel, pause, resume
 from newsletter.delivery.progress import Progress, progress_line, snapshot
+from newsletter.delivery.uncertain import (
+    message_ids_in,
+    send_again,
+    settle_from_log,
+    uncertain_rows,
+)
 
 
 @click.command("pause")
@@ -53,6 +59,54 @@ def cancel_command(digest_id: int) -> None:
     click.echo(f"Digest {digest_id} cancelled; {count} deliveries will not be sent")
 
 
+@click.command("uncertain")
+@click.argument("digest_id", type=int)
+@click.option(
+    "--relay-log",
+    "logs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The relay's log (e.g. Postfix's mail.log): rows whose Message-ID it shows are sent.",
+)
+@click.option(
+    "--send-again",
+    "send_again_",
+    is_flag=True,
+    help="Then send the rows still uncertain again (a reader already mailed gets it twice).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before sending again.")
+@with_appcontext
+def uncertain_command(digest_id: int, logs: tuple[str, ...], send_again_: bool, yes: bool) -> None:
+    """List the deliveries nobody can know were received; settle them or send them again."""
+    for path in logs:
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            settled = settle_from_log(digest_id, message_ids_in(lines), source=path)
+        click.echo(f"{settled} uncertain deliveries were accepted, per {path}: now sent")
+    rows = uncertain_rows(digest_id)
+    if not rows:
+        click.echo(f"Digest {digest_id}: no uncertain deliveries")
+        return
+    click.echo(f"Digest {digest_id}: {len(rows)} uncertain deliveries")
+    for row in rows:
+        handed = row.handoff_at.strftime("%Y-%m-%d %H:%M:%S") if row.handoff_at else "-"
+        click.echo(
+            f"  {row.delivery_id}  {row.email or '(erased reader)'}  {row.message_id or '-'}"
+            f"  handed over {handed}  {row.reply or ''}".rstrip()
+        )
+    if not send_again_:
+        return
+    if not yes:
+        click.confirm(
+            f"Send these {len(rows)} again? A reader whose message did arrive gets it twice",
+            abort=True,
+        )
+    try:
+        count = send_again(digest_id)
+    except NotAllowed as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{count} deliveries will be sent again, under the same Message-IDs")
+
+
 def watch(digest_id: int, *, interval: float = 2.0, rounds: int | None = None) -> None:
     """Redraw a progress line until the digest is finished or cancelled (Ctrl-C to leave)."""
     previous: Progress | None = None
@@ -71,8 +125,8 @@ def watch(digest_id: int, *, interval: float = 2.0, rounds: int | None = None) -
 
 
 def extend_digest_group(group: click.Group) -> None:
-    """Add pause/resume/cancel, and --watch to the group's `status` command."""
-    for command in (pause_command, resume_command, cancel_command):
+    """Add pause/resume/cancel/uncertain, and --watch to the group's `status` command."""
+    for command in (pause_command, resume_command, cancel_command, uncertain_command):
         group.add_command(command)
     status = group.commands.get("status")
     if status is None:

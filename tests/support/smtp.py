@@ -36,7 +36,8 @@ class SmtpSink:
     rcpt_policy: Callable[[str], str | None] | None = None
     # Called with the 1-based number of each transaction (counted at RCPT): "before" drops the
     # connection at RCPT, before any content; "after" keeps the message and drops the
-    # connection instead of replying to its end of data (the sender cannot know).
+    # connection instead of replying to its end of data (the sender cannot know); "lost" drops
+    # it at the end of data without keeping the message (the sender cannot know either).
     drop_policy: Callable[[int], str | None] | None = None
     # Called with each message as it is accepted, before the reply goes out.
     on_message: Callable[[Received], None] | None = None
@@ -120,6 +121,7 @@ class _Handler:
             server.transport.abort()
             return "421 closing"
         envelope.drop_after = drop == "after"  # type: ignore[attr-defined]
+        envelope.drop_lost = drop == "lost"  # type: ignore[attr-defined]
         refusal = self.sink.rcpt_policy(address) if self.sink.rcpt_policy else None
         if refusal:
             return refusal
@@ -127,6 +129,10 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        if getattr(envelope, "drop_lost", False):
+            # The message was sent to us, and the line dies before we keep it or reply.
+            server.transport.abort()
+            return "451 lost"
         data = envelope.original_content or envelope.content
         assert isinstance(data, bytes)
         received = Received(str(envelope.mail_from), [str(r) for r in envelope.rcpt_tos], data)
