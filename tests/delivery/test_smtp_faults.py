@@ -106,6 +106,17 @@ def test_a_connection_lost_after_the_message_is_uncertain_and_never_sent_again(
     assert digest_progress(seeded.digest_id)["sent"] == 119
 
 
+def assert_paused_for_the_relay_with_nobody_blamed(digest_id: int, *, pending: int) -> None:
+    digest = db.session.get(Digest, digest_id)
+    assert digest.status is DigestStatus.PAUSED
+    assert "Relay access denied" in (digest.pause_reason or "")
+    progress = digest_progress(digest_id)
+    assert progress["failed"] == 0 and progress["pending"] == pending
+    assert not db.session.execute(
+        sa.select(Subscriber).where(Subscriber.status == SubscriberStatus.BOUNCED)
+    ).first()
+
+
 def test_the_relay_refusing_everyone_pauses_the_digest_without_blaming_readers(
     app: Flask, smtp_sink: SmtpSink
 ) -> None:
@@ -114,14 +125,7 @@ def test_the_relay_refusing_everyone_pauses_the_digest_without_blaming_readers(
 
     plan(seeded.digest_id)
 
-    digest = db.session.get(Digest, seeded.digest_id)
-    assert digest.status is DigestStatus.PAUSED
-    assert "Relay access denied" in (digest.pause_reason or "")
-    progress = digest_progress(seeded.digest_id)
-    assert progress["failed"] == 0 and progress["pending"] == 100
-    assert not db.session.execute(
-        sa.select(Subscriber).where(Subscriber.status == SubscriberStatus.BOUNCED)
-    ).first()
+    assert_paused_for_the_relay_with_nobody_blamed(seeded.digest_id, pending=100)
 
 
 def announce_halt_late(app: Flask, digest_id: int) -> Callable[[], None]:
@@ -170,14 +174,7 @@ def test_relay_refusals_before_a_late_halt_still_count_against_the_relay_not_rea
 
     plan(seeded.digest_id)
 
-    digest = db.session.get(Digest, seeded.digest_id)
-    assert digest.status is DigestStatus.PAUSED
-    assert "Relay access denied" in (digest.pause_reason or "")
-    progress = digest_progress(seeded.digest_id)
-    assert progress["failed"] == 0 and progress["pending"] == 100
-    assert not db.session.execute(
-        sa.select(Subscriber).where(Subscriber.status == SubscriberStatus.BOUNCED)
-    ).first()
+    assert_paused_for_the_relay_with_nobody_blamed(seeded.digest_id, pending=100)
 
 
 @pytest.fixture
