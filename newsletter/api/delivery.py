@@ -1,14 +1,16 @@
-"""API routes: follow a digest's sending, pause, resume or cancel it."""
+"""API routes: follow a digest's sending, pause, resume or cancel it; its uncertain rows."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from newsletter.api import bp
 from newsletter.api.auth import token_required
 from newsletter.delivery.control import NotAllowed, cancel, pause, resume
 from newsletter.delivery.progress import snapshot
+from newsletter.delivery.uncertain import send_again, settle_from_log, uncertain_rows
+from newsletter.models import Digest, db
 
 
 def _progress(digest_id: int) -> tuple[Response, int]:
@@ -51,3 +53,61 @@ def _act(digest_id: int, action: object) -> tuple[Response, int]:
     except NotAllowed as exc:
         return jsonify(error="conflict", message=str(exc)), 409
     return _progress(digest_id)
+
+
+@bp.get("/digests/<int:digest_id>/uncertain")
+@token_required
+def list_uncertain(digest_id: int) -> tuple[Response, int]:
+    """Deliveries handed to the relay whose reply was lost: nobody can know they arrived."""
+    if db.session.get(Digest, digest_id) is None:
+        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+    return _uncertain(digest_id, settled=None)
+
+
+@bp.post("/digests/<int:digest_id>/uncertain/settle")
+@token_required
+def settle_uncertain(digest_id: int) -> tuple[Response, int]:
+    """{"message_ids": [...]}: those the relay's log shows accepted become sent."""
+    if db.session.get(Digest, digest_id) is None:
+        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+    data = request.get_json(silent=True)
+    ids = data.get("message_ids") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        message = 'expected {"message_ids": ["<id@domain>", ...]}'
+        return jsonify(error="invalid", message=message), 400
+    settled = settle_from_log(digest_id, set(ids), source="(API)")
+    return _uncertain(digest_id, settled=settled)
+
+
+@bp.post("/digests/<int:digest_id>/uncertain/send-again")
+@token_required
+def send_uncertain_again(digest_id: int) -> tuple[Response, int]:
+    """Every uncertain row sent again: a reader whose message did arrive gets it twice."""
+    if db.session.get(Digest, digest_id) is None:
+        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+    try:
+        count = send_again(digest_id)
+    except NotAllowed as exc:
+        return jsonify(error="conflict", message=str(exc)), 409
+    return jsonify(digest_id=digest_id, sent_again=count), 200
+
+
+def _uncertain(digest_id: int, *, settled: int | None) -> tuple[Response, int]:
+    rows = uncertain_rows(digest_id)
+    body: dict[str, object] = {
+        "digest_id": digest_id,
+        "count": len(rows),
+        "deliveries": [
+            {
+                "id": row.delivery_id,
+                "email": row.email,
+                "message_id": row.message_id,
+                "handoff_at": row.handoff_at.isoformat() if row.handoff_at else None,
+                "reply": row.reply,
+            }
+            for row in rows
+        ],
+    }
+    if settled is not None:
+        body["settled"] = settled
+    return jsonify(body), 200

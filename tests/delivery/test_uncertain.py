@@ -7,7 +7,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
+from newsletter.admin.accounts import issue_token, save_editor
 from newsletter.delivery import digest_progress, plan
 from newsletter.delivery.control import cancel
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, db
@@ -113,3 +115,34 @@ def test_a_digest_without_uncertain_rows_says_so(app: Flask, smtp_sink: SmtpSink
     listed = app.test_cli_runner().invoke(args=["digest", "uncertain", str(seeded.digest_id)])
     assert listed.exit_code == 0
     assert "no uncertain deliveries" in listed.output
+
+
+def test_the_api_lists_settles_and_sends_again_the_uncertain_rows(
+    app: Flask, client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    save_editor("editor@example.com", "a long enough password", is_admin=False)
+    headers = {"Authorization": f"Bearer {issue_token('editor@example.com', name='tests')}"}
+    seeded = seed_all(60)
+    smtp_sink.drop_policy = lambda n: {10: "after", 30: "lost"}.get(n)
+    plan(seeded.digest_id)
+    doubtful = uncertain()
+    kept_mid = smtp_sink.messages[9].message["Message-ID"]
+    base = f"/api/v1/digests/{seeded.digest_id}/uncertain"
+
+    assert client.get(base).status_code == 401
+    listed = client.get(base, headers=headers)
+    assert listed.status_code == 200
+    assert listed.json["count"] == 2
+    assert {d["email"]: d["message_id"] for d in listed.json["deliveries"]} == doubtful
+
+    junk = client.post(f"{base}/settle", json={"message_ids": "everything"}, headers=headers)
+    assert junk.status_code == 400 and len(uncertain()) == 2
+    settled = client.post(f"{base}/settle", json={"message_ids": [kept_mid]}, headers=headers)
+    assert settled.status_code == 200
+    assert settled.json["settled"] == 1 and settled.json["count"] == 1
+
+    again = client.post(f"{base}/send-again", headers=headers)
+    assert again.status_code == 200 and again.json["sent_again"] == 1
+    received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
+    assert received == Counter(seeded.emails)
+    assert client.get("/api/v1/digests/999999/uncertain", headers=headers).status_code == 404
