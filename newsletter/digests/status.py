@@ -21,7 +21,7 @@ from newsletter.models import (
 )
 
 # The states an editor follows; the ledger's other states are counted in "other".
-REPORTED = ("pending", "sent", "skipped", "failed", "bounced")
+REPORTED = ("pending", "sent", "skipped", "failed", "bounced", "uncertain")
 
 
 def digest_report(digest_id: int) -> dict[str, Any] | None:
@@ -35,8 +35,10 @@ def digest_report(digest_id: int) -> dict[str, Any] | None:
     counts["skipped"] = progress.get("skipped", 0)
     counts["failed"] = progress.get("failed", 0)
     counts["bounced"] = _bounced(digest_id)
+    # Handed to the relay, reply lost: an editor settles them (relay's log) or sends again.
+    counts["uncertain"] = progress.get("uncertain", 0)
     counts["other"] = sum(progress.values()) - sum(
-        counts[k] for k in ("pending", "sent", "skipped", "failed")
+        counts[k] for k in ("pending", "sent", "skipped", "failed", "uncertain")
     )
     return {
         "id": digest.id,

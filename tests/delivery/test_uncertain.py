@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,15 @@ from flask.testing import FlaskClient
 from newsletter.admin.accounts import issue_token, save_editor
 from newsletter.delivery import digest_progress, plan
 from newsletter.delivery.control import cancel
-from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, db
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    DigestStatus,
+    Editor,
+    Subscriber,
+    db,
+)
 from tests.delivery.seed import seed_all
 from tests.support.smtp import SmtpSink
 
@@ -146,3 +155,60 @@ def test_the_api_lists_settles_and_sends_again_the_uncertain_rows(
     received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
     assert received == Counter(seeded.emails)
     assert client.get("/api/v1/digests/999999/uncertain", headers=headers).status_code == 404
+
+
+def logged_in_editor(client: FlaskClient) -> FlaskClient:
+    editor = Editor(email="chef@revue-internationale.example")
+    editor.set_password("unused")
+    db.session.add(editor)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["editor_id"] = editor.id
+    return client
+
+
+def form_token(html: str, action: str) -> str:
+    form = html[html.index(f'action="{action}"') :]
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert found, f"no CSRF token in the form {action}"
+    return found.group(1)
+
+
+def test_an_editor_settles_uncertain_rows_from_pasted_log_lines_and_sends_the_rest_again(
+    app: Flask, client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    editor = logged_in_editor(client)
+    seeded = seed_all(40)
+    smtp_sink.drop_policy = lambda n: {10: "after", 20: "lost"}.get(n)
+    plan(seeded.digest_id)
+    doubtful = uncertain()
+    kept_mid = smtp_sink.messages[9].message["Message-ID"]
+    (lost,) = [e for e, mid in doubtful.items() if mid != kept_mid]
+    page_url = f"/admin/digests/{seeded.digest_id}"
+    settle_url = f"{page_url}/uncertain/settle"
+    again_url = f"{page_url}/uncertain/send-again"
+
+    page = editor.get(page_url).get_data(as_text=True)
+    assert "Envois incertains" in page
+    assert all(email in page for email in doubtful)
+    forged = editor.post(settle_url, data={"log": f"message-id={kept_mid}"})
+    assert forged.status_code in {302, 400} and len(uncertain()) == 2
+
+    line = f"Nov 28 10:00:09 relay postfix/cleanup[42]: 4F0009: message-id={kept_mid}"
+    settled = editor.post(
+        settle_url,
+        data={"csrf_token": form_token(page, settle_url), "log": line},
+        follow_redirects=True,
+    )
+    assert "1 envoi(s) incertain(s) confirmé(s)" in settled.get_data(as_text=True)
+    assert uncertain() == {lost: doubtful[lost]}
+
+    page = editor.get(page_url).get_data(as_text=True)
+    again = editor.post(
+        again_url, data={"csrf_token": form_token(page, again_url)}, follow_redirects=True
+    )
+    shown = again.get_data(as_text=True)
+    assert "1 envoi(s) incertain(s) renvoyé(s)" in shown
+    assert "Envois incertains" not in shown
+    received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
+    assert received == Counter(seeded.emails)

@@ -76,6 +76,7 @@ def test_an_editor_starts_a_special_edition_and_follows_its_counts(
         "skipped": 1,
         "failed": 0,
         "bounced": 0,
+        "uncertain": 0,
         "other": 0,
     }
     assert len(smtp_sink.to(russie.email)) == 1
