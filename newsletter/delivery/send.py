@@ -111,6 +111,7 @@ class Stream:
     relay_reply: str = ""
     halt: HaltWatch | None = None  # pause/cancel news from Redis, checked before each message
     _sender: ThreadPoolExecutor | None = None
+    _writer: ThreadPoolExecutor | None = None
 
     def sender(self) -> ThreadPoolExecutor:
         """One thread per worker for the SMTP conversation, so building overlaps the relay."""
@@ -121,10 +122,18 @@ class Stream:
             self._sender = ThreadPoolExecutor(1, thread_name_prefix="smtp")
         return self._sender
 
+    def writer(self) -> ThreadPoolExecutor:
+        """One thread per worker for the ledger's commits on PostgreSQL, so that building the
+        group after next overlaps the wait for the disk (the handoff's commit is durable)."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="ledger")
+        return self._writer
+
     def close(self) -> None:
-        if self._sender is not None:
-            self._sender.shutdown(wait=True)
-            self._sender = None
+        for pool in (self._sender, self._writer):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._sender = self._writer = None
         self.connection.close()
 
 
@@ -238,10 +247,11 @@ def _send_batch(
     flights: deque[Flight] = deque()  # handed over, not yet recorded: at most `in_flight`
     renewed = time.monotonic()  # the claim just set the lease
     position = 0
+    prebuilt: Built | None = None  # built while the last commit waited for the disk
     while True:
         # Build the next group while the relay works on the ones in flight.
-        upcoming = None
-        if report.stopped is None and position < len(groups):
+        upcoming, prebuilt = (prebuilt if report.stopped is None else None), None
+        if upcoming is None and report.stopped is None and position < len(groups):
             upcoming = _build(groups[position], batch, composer, stream, report.clock)
             position += 1
         landed, results = None, []
@@ -256,15 +266,26 @@ def _send_batch(
         renew = upcoming is not None and time.monotonic() - renewed > stream.lease_seconds / 3
         rest = [k for f in flights for k in f.keys]
         rest += [row.id for group in groups[position:] for row, _, _ in group]
-        ours = ledger.settle(
+        report.clock.lap("database")
+        settling = _settle(
+            stream,
             batch,
             results,
             [e.key for e in upcoming.envelopes] if upcoming else [],
-            lease_seconds=stream.lease_seconds,
             renew=renew,
             rest=rest,
             conn=conn if upcoming else fast,
         )
+        try:
+            if upcoming is not None and position < len(groups) and not settling.done():
+                # Nothing of this group goes out before its handoff is committed; meanwhile
+                # the next one is built (dropped unsent if this commit says we must stop).
+                prebuilt = _build(groups[position], batch, composer, stream, report.clock)
+                position += 1
+        finally:
+            ours, cpu = settling.result()  # the connection is ours again, whatever happened
+        report.clock.database += cpu
+        report.clock._mark = time.thread_time()  # waiting for the commit is not work
         renewed = time.monotonic() if renew else renewed
         _after_record(batch, results, landed, stream, report)
         if upcoming is not None:
@@ -280,6 +301,39 @@ def _send_batch(
         ledger.release(batch, [row.id for row, _, _ in todo], conn=conn)
         ledger.cancel_leftovers(batch.digest_id, conn=conn)
     return report
+
+
+def _settle(
+    stream: Stream,
+    batch: Batch,
+    results: list[Result],
+    next_ids: list[int],
+    *,
+    renew: bool,
+    rest: list[int],
+    conn: sa.Connection,
+) -> Future[tuple[set[int], float]]:
+    """C3 + C2 (ledger.settle) in the writer thread on PostgreSQL; in this thread on SQLite,
+    whose connections stay in the thread that opened them. Returns (rows ours, CPU seconds)."""
+
+    def timed() -> tuple[set[int], float]:
+        cpu = time.thread_time()
+        ours = ledger.settle(
+            batch,
+            results,
+            next_ids,
+            lease_seconds=stream.lease_seconds,
+            renew=renew,
+            rest=rest,
+            conn=conn,
+        )
+        return ours, time.thread_time() - cpu
+
+    if conn.dialect.name == "postgresql":
+        return stream.writer().submit(timed)
+    done: Future[tuple[set[int], float]] = Future()
+    done.set_result(timed())
+    return done
 
 
 def _sendable(
