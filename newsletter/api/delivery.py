@@ -13,10 +13,19 @@ from newsletter.delivery.uncertain import send_again, settle_from_log, uncertain
 from newsletter.models import Digest, db
 
 
+def _no_digest(digest_id: int) -> tuple[Response, int]:
+    return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+
+
+def _not_found(digest_id: int) -> tuple[Response, int] | None:
+    """The 404 answer if there is no such digest, else None."""
+    return _no_digest(digest_id) if db.session.get(Digest, digest_id) is None else None
+
+
 def _progress(digest_id: int) -> tuple[Response, int]:
     current = snapshot(digest_id)
     if current is None:
-        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+        return _no_digest(digest_id)
     return jsonify(current.as_json()), 200
 
 
@@ -46,8 +55,8 @@ def cancel_delivery(digest_id: int) -> tuple[Response, int]:
 
 
 def _act(digest_id: int, action: object) -> tuple[Response, int]:
-    if snapshot(digest_id) is None:
-        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+    if missing := _not_found(digest_id):
+        return missing
     try:
         action()  # type: ignore[operator]
     except NotAllowed as exc:
@@ -59,17 +68,15 @@ def _act(digest_id: int, action: object) -> tuple[Response, int]:
 @token_required
 def list_uncertain(digest_id: int) -> tuple[Response, int]:
     """Deliveries handed to the relay whose reply was lost: nobody can know they arrived."""
-    if db.session.get(Digest, digest_id) is None:
-        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
-    return _uncertain(digest_id, settled=None)
+    return _not_found(digest_id) or _uncertain(digest_id, settled=None)
 
 
 @bp.post("/digests/<int:digest_id>/uncertain/settle")
 @token_required
 def settle_uncertain(digest_id: int) -> tuple[Response, int]:
     """{"message_ids": [...]}: those the relay's log shows accepted become sent."""
-    if db.session.get(Digest, digest_id) is None:
-        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+    if missing := _not_found(digest_id):
+        return missing
     data = request.get_json(silent=True)
     ids = data.get("message_ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -83,8 +90,8 @@ def settle_uncertain(digest_id: int) -> tuple[Response, int]:
 @token_required
 def send_uncertain_again(digest_id: int) -> tuple[Response, int]:
     """Every uncertain row sent again: a reader whose message did arrive gets it twice."""
-    if db.session.get(Digest, digest_id) is None:
-        return jsonify(error="not_found", message=f"no digest {digest_id}"), 404
+    if missing := _not_found(digest_id):
+        return missing
     try:
         count = send_again(digest_id)
     except NotAllowed as exc:

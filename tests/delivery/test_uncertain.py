@@ -18,11 +18,11 @@ from newsletter.models import (
     DeliveryState,
     Digest,
     DigestStatus,
-    Editor,
     Subscriber,
     db,
 )
 from tests.delivery.seed import seed_all
+from tests.support.editors import log_in_editor
 from tests.support.smtp import SmtpSink
 
 
@@ -157,16 +157,6 @@ def test_the_api_lists_settles_and_sends_again_the_uncertain_rows(
     assert client.get("/api/v1/digests/999999/uncertain", headers=headers).status_code == 404
 
 
-def logged_in_editor(client: FlaskClient) -> FlaskClient:
-    editor = Editor(email="chef@revue-internationale.example")
-    editor.set_password("unused")
-    db.session.add(editor)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["editor_id"] = editor.id
-    return client
-
-
 def form_token(html: str, action: str) -> str:
     form = html[html.index(f'action="{action}"') :]
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
@@ -177,7 +167,7 @@ def form_token(html: str, action: str) -> str:
 def test_an_editor_settles_uncertain_rows_from_pasted_log_lines_and_sends_the_rest_again(
     app: Flask, client: FlaskClient, smtp_sink: SmtpSink
 ) -> None:
-    editor = logged_in_editor(client)
+    editor = log_in_editor(client)
     seeded = seed_all(40)
     smtp_sink.drop_policy = lambda n: {10: "after", 20: "lost"}.get(n)
     plan(seeded.digest_id)

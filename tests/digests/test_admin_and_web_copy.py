@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from newsletter.delivery.drain import close_streams
 from newsletter.digests.editions import plan_special
 from newsletter.digests.links import view_url
-from newsletter.models import Digest, Editor, Subscriber, db
+from newsletter.models import Digest, Subscriber, db
 from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
+from tests.support.editors import log_in_editor
 from tests.support.smtp import SmtpSink
 
 HOSTILE_FREE = "Le Mali quitte le G5 Sahel"
@@ -35,13 +36,7 @@ def _fresh_smtp_connections() -> Iterator[None]:
 
 @pytest.fixture
 def editor_client(client: FlaskClient) -> FlaskClient:
-    editor = Editor(email="chef@revue-internationale.example")
-    editor.set_password("unused")
-    db.session.add(editor)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["editor_id"] = editor.id
-    return client
+    return log_in_editor(client)
 
 
 def csrf_token(html: str) -> str:

@@ -3,8 +3,8 @@
 Planning a digest inserts one row per reader, and sending rewrites each row two or three
 times: every index and foreign key is paid a million times per digest. Each foreign key's
 per-row check was half of planning at a million readers (erasing or purging a reader now
-nulls its rows explicitly; digests are never deleted, and a plan holds its digest's lock). The subscriber index served only lookups that now go through
-(digest_id, subscriber_id). The lease index held a dead entry for every row sent since the
+nulls its rows explicitly; digests are never deleted, and a plan holds its digest's lock).
+The subscriber index served only lookups that now go through (digest_id, subscriber_id). The lease index held a dead entry for every row sent since the
 last vacuum, and PostgreSQL scanned it whole at each handoff: the reconciler finds expired
 leases through the claim index, one digest at a time.
 
