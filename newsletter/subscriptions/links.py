@@ -50,7 +50,7 @@ def confirm(token: str) -> Page:
     except InvalidToken:
         return _message("invalid-link", 400)
     subscriber = _reader(data.subscriber_id)
-    if request.method == "GET":
+    if request.method != "POST":
         if subscriber is not None and subscriber.status == SubscriberStatus.CONFIRMED:
             return _message("already-confirmed", manage_url=_manage(subscriber))
         if not service.can_resend(subscriber, data.nonce):
@@ -97,7 +97,7 @@ def unsubscribe(token: str) -> Page:
     except (InvalidToken, ExpiredToken):
         return _message("invalid-link", 400)
     subscriber = _reader(data.subscriber_id)
-    if request.method == "GET":
+    if request.method != "POST":
         if subscriber is None or subscriber.status == SubscriberStatus.UNSUBSCRIBED:
             return _message("unsubscribed")
         return render_template("web/unsubscribe.html")
@@ -204,7 +204,7 @@ def erase(token: str) -> Page:
         return _message("erased")
     if data.nonce != subscriber.token_nonce:
         return _message("invalid-link", 400)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("web/erase.html", form=ButtonForm())
     preferences.erase(subscriber, provenance("erase-link"))
     return _message("erased")

@@ -53,7 +53,7 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
 @limiter.shared_limit(subscribe_ip_limit, scope="subscribe", methods=["POST"])
 def subscribe() -> tuple[str, int] | str:
     """The form; its POST answers the same page whatever state the address is in."""
-    if request.method == "GET":
+    if request.method != "POST":
         return _page()
     language = request.form.get("language")
     if language in service.LANGUAGES:
