@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -65,6 +66,42 @@ def create_editor(email: str, password: str | None, generate: bool, admin: bool)
         click.echo(f"Password: {password}")
 
 
+@editors.command("list")
+@with_appcontext
+def list_editors() -> None:
+    """Every editor: address, role, active or not, last login, live sessions."""
+    from newsletter.admin.accounts import list_editors as all_editors
+    from newsletter.admin.sessions import live_session_count
+
+    for editor in all_editors():
+        click.echo(
+            f"{editor.email}  {'admin' if editor.is_admin else 'editor'}  "
+            f"{'active' if editor.active else 'inactive'}  "
+            f"last login {_when(editor.last_login_at)}  "
+            f"sessions {live_session_count(editor.id)}"
+        )
+
+
+@editors.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def deactivate_editor(email: str) -> None:
+    """Refuse an editor's logins and end their sessions now.
+
+    Their API tokens are kept but refused while the editor is inactive.
+    """
+    from newsletter.admin.accounts import deactivate_editor as deactivate
+
+    try:
+        editor, was_active = deactivate(email)
+    except (LookupError, ValueError):
+        raise click.ClickException(f"no editor {email}") from None
+    if was_active:
+        click.echo(f"Deactivated editor {editor.email}; sessions ended, API tokens refused")
+    else:
+        click.echo(f"Editor {editor.email} was already inactive")
+
+
 @tokens.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
@@ -78,6 +115,50 @@ def create_token(email: str, name: str) -> None:
     except LookupError:
         raise click.BadParameter(f"no editor {email}", param_hint="EMAIL") from None
     click.echo(token)
+
+
+@tokens.command("list")
+@click.argument("email")
+@with_appcontext
+def list_tokens(email: str) -> None:
+    """An editor's tokens: id, name, created, last used, revoked (never the token itself).
+
+    "last used" counts requests that change something (POST, PUT, PATCH, DELETE) only.
+    """
+    from newsletter.admin.accounts import tokens_of
+
+    try:
+        rows = tokens_of(email)
+    except (LookupError, ValueError):
+        raise click.ClickException(f"no editor {email}") from None
+    if not rows:
+        click.echo(f"No tokens for {email}")
+    for row in rows:
+        click.echo(
+            f"{row.id}  {row.name or '-'}  created {_when(row.created_at)}  "
+            f"last used {_when(row.last_used_at)}  revoked {_when(row.revoked_at, 'no')}"
+        )
+
+
+@tokens.command("revoke")
+@click.argument("token_id", metavar="ID")
+@with_appcontext
+def revoke_token(token_id: str) -> None:
+    """Refuse a token from now on (its id from `tokens list EMAIL`)."""
+    from newsletter.admin.accounts import revoke_token as revoke
+
+    try:
+        row, revoked = revoke(int(token_id))
+    except (LookupError, ValueError):
+        raise click.ClickException(f"no token {token_id}") from None
+    if revoked:
+        click.echo(f"Revoked token {row.id}")
+    else:
+        click.echo(f"Token {row.id} was already revoked on {_when(row.revoked_at)}")
+
+
+def _when(moment: datetime | None, otherwise: str = "never") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else otherwise
 
 
 @demo.command("load")

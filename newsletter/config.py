@@ -212,6 +212,10 @@ SETTINGS: dict[str, Setting] = {
     "ADDRESS_MAIL_LIMIT": Setting(
         "1 per 15 minutes; 3 per day", _rate_limit, "confirmation emails per address"
     ),
+    "EDITOR_LOGIN_ACCOUNT_LIMIT": Setting(
+        "5 per 15 minutes", _rate_limit, "failed editors' logins per account, from any IP"
+    ),
+    "EDITOR_SESSION_HOURS": Setting(12, _int, "hours an editor's login lasts"),
     "SEND_RATE_PER_SECOND": Setting(50.0, _float, "messages per second to the SMTP relay"),
     "SEND_RATE_PER_HOUR": Setting(0, _int, "messages per hour to the relay; 0: no hourly cap"),
     "SEND_BATCH_SIZE": Setting(200, _int, "deliveries claimed per batch"),

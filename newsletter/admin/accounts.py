@@ -7,9 +7,11 @@ import secrets
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
+from flask import has_request_context, request
 
+from newsletter.admin.sessions import UNSAFE_METHODS, revoke_editor_sessions
 from newsletter.models import ApiToken, Editor, db, utcnow
-from newsletter.models.editor import hash_token
+from newsletter.models.editor import check_dummy_password, hash_token
 
 
 def normalize_editor_email(email: str) -> str:
@@ -26,8 +28,26 @@ def find_editor(email: str) -> Editor | None:
     ).scalar_one_or_none()
 
 
+def authenticate(email: str, password: str) -> Editor | None:
+    """The active editor with this address and password, or None.
+
+    Every failure costs one password check: an unknown or malformed address is checked
+    against a dummy hash, so the answer's timing does not tell which addresses are editors'.
+    """
+    try:
+        editor = find_editor(email)
+    except ValueError:
+        editor = None
+    if editor is None:
+        check_dummy_password(password)
+        return None
+    if not editor.check_password(password) or not editor.active:
+        return None
+    return editor
+
+
 def save_editor(email: str, password: str, *, is_admin: bool = False) -> tuple[Editor, bool]:
-    """Create the editor, or set a new password on an existing one."""
+    """Create the editor, or set a new password on an existing one (ending their sessions)."""
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     editor = find_editor(email)
@@ -35,10 +55,56 @@ def save_editor(email: str, password: str, *, is_admin: bool = False) -> tuple[E
     if editor is None:
         editor = Editor(email=normalize_editor_email(email), is_admin=is_admin)
         db.session.add(editor)
+    else:
+        # Whoever held a session with the old password loses it.
+        revoke_editor_sessions(editor.id)
     editor.set_password(password)
     editor.is_admin = editor.is_admin or is_admin
     db.session.commit()
     return editor, created
+
+
+def deactivate_editor(email: str) -> tuple[Editor, bool]:
+    """Refuse the editor's logins from now on and end their sessions; False if already so.
+
+    Their API tokens stay as they are but stop working: editor_for_token wants an active editor.
+    """
+    editor = find_editor(email)
+    if editor is None:
+        raise LookupError(email)
+    was_active = editor.active
+    editor.active = False
+    revoke_editor_sessions(editor.id)
+    db.session.commit()
+    return editor, was_active
+
+
+def list_editors() -> list[Editor]:
+    return list(db.session.execute(db.select(Editor).order_by(Editor.email)).scalars())
+
+
+def tokens_of(email: str) -> list[ApiToken]:
+    editor = find_editor(email)
+    if editor is None:
+        raise LookupError(email)
+    return list(
+        db.session.execute(
+            db.select(ApiToken).where(ApiToken.editor_id == editor.id).order_by(ApiToken.id)
+        ).scalars()
+    )
+
+
+def revoke_token(token_id: int) -> tuple[ApiToken, bool]:
+    """Revoke a token by its id; False if it already was."""
+    # Ids are database integers: a larger number names no token (and would overflow SQLite).
+    row = db.session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
+    if row is None:
+        raise LookupError(token_id)
+    if row.revoked_at is not None:
+        return row, False
+    row.revoked_at = utcnow()
+    db.session.commit()
+    return row, True
 
 
 def issue_token(email: str, *, name: str = "") -> str:
@@ -51,17 +117,29 @@ def issue_token(email: str, *, name: str = "") -> str:
 
 
 def editor_for_token(token: str) -> Editor | None:
-    """The active editor a bearer token belongs to, or None."""
-    row = db.session.execute(
-        db.select(ApiToken).where(
-            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
-        )
-    ).scalar_one_or_none()
-    if row is None or not row.editor.active:
+    """The active editor a live bearer token belongs to, or None.
+
+    Joined in SQL: a token whose editor row is gone (deleted by hand) is simply no one's.
+    Only requests that change something record the use; a GET or HEAD writes nothing.
+    """
+    if not token:
         return None
-    row.last_used_at = utcnow()
-    db.session.commit()
-    return row.editor
+    row = db.session.execute(
+        db.select(ApiToken, Editor)
+        .join(Editor, Editor.id == ApiToken.editor_id)
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            Editor.active.is_(True),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    api_token, editor = row
+    if has_request_context() and request.method in UNSAFE_METHODS:
+        api_token.last_used_at = utcnow()
+        db.session.commit()
+    return editor
 
 
 def ensure_demo_editor(email: str, instance_path: str) -> str:

@@ -7,15 +7,27 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import RequestLimit
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from newsletter.admin.accounts import find_editor
+from newsletter.admin import sessions, throttle
+from newsletter.admin.accounts import authenticate
 from newsletter.extensions import limiter
-from newsletter.models import Article, Digest, Editor, Subscriber, SubscriberStatus, db, utcnow
+from newsletter.models import Article, Digest, Subscriber, SubscriberStatus, db, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,9 +36,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        editor_id = session.get("editor_id")
-        editor = db.session.get(Editor, editor_id) if editor_id else None
-        if editor is None or not editor.active:
+        editor = sessions.live_editor(session.get(sessions.COOKIE_KEY))
+        if editor is None:
             return redirect(url_for("admin.login", next=request.full_path))
         g.editor = editor
         return view(*args, **kwargs)
@@ -39,27 +50,36 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("Password", validators=[DataRequired()])
 
 
+def too_many_attempts(limit: RequestLimit | None = None) -> Response:
+    """One answer for an IP or an account over its limit, whether or not the account exists."""
+    page = render_template("admin/login.html", form=LoginForm(), too_many=True)
+    return make_response(page, 429)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], on_breach=too_many_attempts)
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
-        try:
-            editor = find_editor(form.email.data)
-        except ValueError:
-            editor = None
-        if editor is not None and editor.active and editor.check_password(form.password.data):
+        email, password = form.email.data, form.password.data
+        if throttle.account_locked(email):
+            return too_many_attempts()
+        editor = authenticate(email, password)
+        if editor is not None:
             session.clear()
-            session["editor_id"] = editor.id
+            session[sessions.COOKIE_KEY] = sessions.open_session(editor)
             editor.last_login_at = utcnow()
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
+        throttle.count_failure(email)
         flash("Unknown email or wrong password.", "error")
     return render_template("admin/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    sessions.revoke_session(session.get(sessions.COOKIE_KEY))
+    db.session.commit()
     session.clear()
     return redirect(url_for("admin.login"))
 
@@ -86,7 +106,18 @@ def dashboard() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: a login link must not bounce the editor elsewhere."""
-    if target and target.startswith("/") and "\\" not in target and not urlsplit(target).netloc:
-        return target
-    return url_for("admin.dashboard")
+    """Only a path on this site: a login link must not bounce the editor elsewhere.
+
+    "//host" and "/\\host" are other sites to a browser; CR, LF or NUL would break the
+    Location header. Anything doubtful goes to the dashboard.
+    """
+    dashboard = url_for("admin.dashboard")
+    if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return dashboard
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return dashboard
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return dashboard
+    return target if not (parts.scheme or parts.netloc) else dashboard

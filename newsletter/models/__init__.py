@@ -11,7 +11,7 @@ from newsletter.models.delivery import (
     in_digests,
 )
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
-from newsletter.models.editor import ApiToken, Editor
+from newsletter.models.editor import ApiToken, Editor, EditorSession
 from newsletter.models.region import REGIONS, Region
 from newsletter.models.subscriber import (
     ConsentEvent,
@@ -40,6 +40,7 @@ __all__ = [
     "DigestKind",
     "DigestStatus",
     "Editor",
+    "EditorSession",
     "Feed",
     "Region",
     "Section",

@@ -1,10 +1,11 @@
-"""Editors: people who log in to the editors' area, and their API tokens."""
+"""Editors: people who log in to the editors' area, their sessions and their API tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,6 +52,43 @@ class Editor(db.Model):
         return f"<Editor {self.email}>"
 
 
+def check_dummy_password(password: str) -> bool:
+    """Spend what checking a real editor's password costs, and fail.
+
+    A login for an address no editor has goes through this, so its answer takes as long as a
+    wrong password's: the time of a failed login says nothing about which addresses exist.
+    """
+    check_password_hash(_dummy_hash(), password)
+    return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made by the same call as set_password, so with the same method and cost.
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+class EditorSession(db.Model):
+    """One login: the session cookie holds a random value, this row its hash.
+
+    A session is live while not revoked, its editor active and younger than
+    EDITOR_SESSION_HOURS; logout revokes it, a new password or deactivation revokes them all.
+    """
+
+    __tablename__ = "editor_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # hash_token(cookie value)
+    editor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("editors.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moved on POST only: reading a page never writes to the database.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str | None] = mapped_column(sa.String(400))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    revoked_at: Mapped[datetime | None]
+
+
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
 
@@ -59,6 +97,8 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moved by requests that change something (POST, PUT, PATCH, DELETE) only: a GET or HEAD
+    # never writes to the database, so a token used only to read shows no use here.
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 

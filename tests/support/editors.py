@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask.testing import FlaskClient
 
-from newsletter.models import Editor, db
+from newsletter.admin.sessions import COOKIE_KEY
+from newsletter.models import Editor, EditorSession, db
+from newsletter.models.editor import hash_token
 
 
 def log_in_editor(
@@ -14,6 +18,9 @@ def log_in_editor(
     editor.set_password("unused")
     db.session.add(editor)
     db.session.commit()
+    value = secrets.token_urlsafe(32)
+    db.session.add(EditorSession(id=hash_token(value), editor_id=editor.id))
+    db.session.commit()
     with client.session_transaction() as session:
-        session["editor_id"] = editor.id
+        session[COOKIE_KEY] = value
     return client
