@@ -11,9 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import ConfigError, load_config
+from newsletter.web import client
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -32,8 +32,8 @@ def create_app(
         instance_path=str(instance_path or os.environ.get("INSTANCE_PATH") or _default_instance()),
     )
     app.config.from_mapping(_flask_settings(app, overrides))
-    # One trusted proxy hop (gunicorn behind nginx): the client IP is the one it saw.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    # The client is the TCP peer unless TRUSTED_PROXIES names the proxy in front of us.
+    app.wsgi_app = client.wrap(app.wsgi_app, app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -51,6 +51,9 @@ def create_app(
     metrics.configure(app)
     if web:
         _register_blueprints(app)
+        from newsletter.web import security
+
+        security.init_app(app)
 
     from newsletter.cli import register_commands
 
@@ -79,7 +82,9 @@ def _flask_settings(app: Flask, overrides: Mapping[str, Any] | None) -> dict[str
     config.update(
         SQLALCHEMY_DATABASE_URI=config["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        RATELIMIT_STORAGE_URI=config["REDIS_URL"] or "memory://",
+        # Counters every web process shares: Redis, or a SQLite file beside the database.
+        RATELIMIT_STORAGE_URI=config["REDIS_URL"]
+        or f"newsletter+sqlite:///{Path(app.instance_path) / 'ratelimits.sqlite'}",
         RATELIMIT_HEADERS_ENABLED=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -113,7 +118,10 @@ def _register_blueprints(app: Flask) -> None:
     from newsletter.extensions import csrf
     from newsletter.subscriptions.views import bp as subscriptions_bp
     from newsletter.web.health import bp as health_bp
+    from newsletter.web.requests import guard_requests
 
+    # First: body and JSON limits, and the bounded <int:...> the routes below are made with.
+    guard_requests(app)
     api.load_routes()
     app.register_blueprint(health_bp)
     app.register_blueprint(metrics_bp)

@@ -43,6 +43,13 @@ def _int(name: str, raw: str) -> int:
     return value
 
 
+def _days(name: str, raw: str) -> int:
+    value = _int(name, raw)
+    if value < 1:
+        raise ConfigError(name, f"must be at least 1 day, got {value}")
+    return value
+
+
 def _float(name: str, raw: str) -> float:
     try:
         value = float(raw)
@@ -69,6 +76,17 @@ def _networks(name: str, raw: str) -> list[str]:
         except ValueError:
             raise ConfigError(name, f"expected IP networks like 10.0.0.0/8, got {item!r}") from None
     return networks
+
+
+def _trusted_proxies(name: str, raw: str) -> Any:
+    from newsletter.web.client import parse_trusted_proxies
+
+    try:
+        return parse_trusted_proxies(raw)
+    except ValueError:
+        raise ConfigError(
+            name, f"expected a hop count (1) or proxy networks (10.0.0.0/8, ...), got {raw!r}"
+        ) from None
 
 
 def _database_url(name: str, raw: str) -> str:
@@ -174,6 +192,9 @@ SETTINGS: dict[str, Setting] = {
     "DATABASE_URL": Setting(None, _database_url, "SQLAlchemy URL; SQLite file in instance/"),
     "REDIS_URL": Setting(None, _redis_url, "Redis for broker, rate limits, locks; unset: embedded"),
     "SMTP_URL": Setting(None, _smtp_url, "smtp://user:pass@host:port, smtps://, ?starttls=1"),
+    "SMTP_UTF8": Setting(
+        False, _bool, "the relay speaks SMTPUTF8: accept addresses with non-ASCII local parts"
+    ),
     "SECRET_KEY": Setting(None, _str, "signs tokens and sessions; generated into instance/"),
     "OLD_SECRET_KEYS": Setting([], _list, "previous SECRET_KEYs, still accepted on reader links"),
     "SUPPRESSION_KEY": Setting(
@@ -190,6 +211,9 @@ SETTINGS: dict[str, Setting] = {
     "DIGEST_SCHEDULE": Setting("0 7 * * 1", _cron, "cron line of the weekly digest"),
     "FEED_POLL_MINUTES": Setting(15, _int, "how often feeds are polled"),
     "FEED_FETCH_TIMEOUT": Setting(10.0, _float, "seconds to wait for a feed or page to answer"),
+    "FEED_FETCH_DEADLINE": Setting(
+        30.0, _float, "seconds one feed or page fetch may take in all (redirects, body included)"
+    ),
     "FEED_MAX_BYTES": Setting(5_000_000, _int, "largest feed or page read; larger ones fail"),
     "FEED_MAX_REDIRECTS": Setting(5, _int, "redirects followed when fetching a feed or page"),
     "FEED_ALLOW_PRIVATE_HOSTS": Setting(
@@ -202,8 +226,12 @@ SETTINGS: dict[str, Setting] = {
     "DEV_MAILBOX_PORT": Setting(1025, _int, "port of the development mailbox (SMTP)"),
     "DEV_MAILBOX_DIR": Setting(None, _str, "Maildir of the development mailbox"),
     "CORS_ORIGINS": Setting([], _list, "origins allowed to call the subscription API"),
+    "MAX_REQUEST_BYTES": Setting(
+        1_048_576, _int, "largest request body (413 beyond); page upload and bounce webhook more"
+    ),
     "CHECK_DELIVERABILITY": Setting(False, _bool, "check the address's domain in DNS"),
     "CONFIRM_TOKEN_DAYS": Setting(7, _int, "days a confirmation link stays valid"),
+    "MANAGE_LINK_DAYS": Setting(60, _days, "days a preferences link stays valid"),
     "PENDING_PURGE_DAYS": Setting(30, _int, "days after which unconfirmed readers are purged"),
     "RATELIMIT_ENABLED": Setting(True, _bool, "rate limits on public endpoints"),
     "SUBSCRIBE_IP_LIMIT": Setting(
@@ -243,6 +271,11 @@ SETTINGS: dict[str, Setting] = {
     "DKIM_PRIVATE_KEY_PATH": Setting("", _str, "path of the PEM DKIM private key"),
     "BOUNCE_WEBHOOK_SECRET": Setting("", _str, "shared secret of the bounce webhook"),
     "CHECK_DATABASE_AT_START": Setting(True, _bool, "connect to the database at start-up"),
+    "TRUSTED_PROXIES": Setting(
+        None,
+        _trusted_proxies,
+        "proxies whose X-Forwarded-For is believed: a hop count or networks; empty: none",
+    ),
     "METRICS_ALLOWED_IPS": Setting(
         ["127.0.0.1/32", "::1/128"], _networks, "networks that may read /metrics without a token"
     ),
@@ -266,6 +299,8 @@ def load_config(
 
 def _derive(config: dict[str, Any], instance_path: Path) -> None:
     instance_path.mkdir(parents=True, exist_ok=True)
+    if config["TRUSTED_PROXIES"] is None:
+        config["TRUSTED_PROXIES"] = _trusted_proxies("TRUSTED_PROXIES", "")
     if config["DATABASE_URL"] is None:
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'newsletter.sqlite'}"
     if config["SMTP_URL"] is None:

@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
 from newsletter.models import db
+from newsletter.web import limit_storage  # noqa: F401 - registers the newsletter+sqlite scheme
 
 LANGUAGES = ("fr", "en")
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")

@@ -54,9 +54,10 @@ def _too_many(limit: RequestLimit | None = None) -> Response:
 @limiter.shared_limit(subscribe_ip_limit, scope="subscribe", on_breach=_too_many)
 def create_subscription() -> tuple[Response, int] | Response:
     """202 with the same body whatever the address's state: nothing to enumerate."""
-    data: Any = request.get_json(silent=True) if request.is_json else None
+    # Not declared JSON: 415; unreadable or beyond the limits: 400 (newsletter/web/requests.py).
+    data: Any = request.get_json()
     if not isinstance(data, dict):
-        return jsonify(error="bad-request", message="send a JSON object"), 415
+        return jsonify(error="bad-request", message="send a JSON object"), 400
     language = data.get("language", "fr")
     if language in service.LANGUAGES:
         speak(language)
@@ -75,9 +76,9 @@ def create_subscription() -> tuple[Response, int] | Response:
         ), 400
     if subscription is None:
         return jsonify(error="invalid", fields=dict(problems.fields)), 400
-    if not take_mail_slot(subscription.email):
-        return _too_many()
-    service.subscribe(subscription, provenance("api", subscription.language))
+    # Over the address's cap: the same answer and nothing sent (silent, see abuse.py).
+    if take_mail_slot(subscription.email):
+        service.subscribe(subscription, provenance("api", subscription.language))
     message = gettext(
         "If this address can receive our newsletter, an email is on its way to it. "
         "Open it and follow the link to finish."

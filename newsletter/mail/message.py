@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 
 from newsletter.mail.render import RenderedEmail, one_line
@@ -20,10 +21,18 @@ def build_message(
     message_id: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = one_line(rendered.subject)
-    message["From"] = mail_from
-    message["To"] = Address(addr_spec=to)
+    if to.isascii():
+        message = EmailMessage()
+        message["Subject"] = one_line(rendered.subject)
+        message["From"] = mail_from
+        message["To"] = Address(addr_spec=to)
+    else:
+        # A non-ASCII mailbox (accepted only when SMTP_UTF8 says the relay speaks SMTPUTF8):
+        # the header is raw UTF-8, which Address() refuses to build.
+        message = EmailMessage(policy=SMTPUTF8)
+        message["Subject"] = one_line(rendered.subject)
+        message["From"] = mail_from
+        message["To"] = one_line(to)
     if reply_to:
         message["Reply-To"] = reply_to
     message["Date"] = format_datetime(utcnow())

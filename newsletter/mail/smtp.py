@@ -96,6 +96,9 @@ class SmtpSender:
             raise _failure(code, _text(reply)) from exc
         except smtplib.SMTPResponseException as exc:
             raise _failure(exc.smtp_code, _text(exc.smtp_error)) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            # A non-ASCII mailbox and a relay without SMTPUTF8: retrying changes nothing.
+            raise PermanentFailure(553, f"the relay does not offer SMTPUTF8: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryFailure(str(exc)) from exc
         finally:

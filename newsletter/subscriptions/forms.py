@@ -11,12 +11,15 @@ from flask_wtf import FlaskForm
 
 from newsletter.subscriptions.addresses import (
     AddressError,
+    NonAsciiLocalPart,
     has_control_characters,
     normalize_address,
 )
 from newsletter.subscriptions.service import LANGUAGES, Request
 
 MAX_NAME_LENGTH = 100
+# RFC 5321's limit on a forward path; longer is no address, and not worth validating.
+MAX_EMAIL_LENGTH = 254
 ALL_REGIONS = "all"
 
 
@@ -47,8 +50,18 @@ def check_submission(
         return None, Problems({}, honeypot=True)
     email_text = email if isinstance(email, str) else ""
     try:
+        if len(email_text.strip()) > MAX_EMAIL_LENGTH:
+            raise AddressError("longer than any address")
         normalized = normalize_address(
             email_text, check_deliverability=current_app.config["CHECK_DELIVERABILITY"]
+        )
+    except NonAsciiLocalPart:
+        normalized = ""
+        problems["email"] = str(
+            _l(
+                "We cannot deliver to addresses with accented or non-Latin letters before "
+                "the @ yet. Please use another address."
+            )
         )
     except AddressError:
         normalized = ""

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
-from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
+from newsletter import jobs
 from newsletter.extensions import csrf
 from newsletter.models import Subscriber, SubscriberStatus, db
 from newsletter.subscriptions import preferences, service, tokens
@@ -55,7 +64,9 @@ def confirm(token: str) -> Page:
             return _message("already-confirmed", manage_url=_manage(subscriber))
         if not service.can_resend(subscriber, data.nonce):
             return _message("invalid-link", 400)
-        return render_template("web/confirm.html", form=ButtonForm(), expired=False)
+        return render_template(
+            "web/confirm.html", form=ButtonForm(), expired=False, **_asked(subscriber)
+        )
     outcome = service.confirm(subscriber, data.nonce, provenance("confirm-link", g.get("language")))
     if outcome is ConfirmOutcome.INVALID or subscriber is None:
         return _message("invalid-link", 400)
@@ -75,10 +86,20 @@ def resend(token: str) -> Page:
     subscriber = _reader(data.subscriber_id)
     if subscriber is None or not service.can_resend(subscriber, data.nonce):
         return _message("invalid-link", 400)
-    if not take_mail_slot(subscriber.email):
-        raise TooManyRequests()
-    service.resend_confirmation(subscriber)
+    if take_mail_slot(subscriber.email):  # silent over the cap, like the form
+        service.resend_confirmation(subscriber)
     return render_template("web/subscribed.html")
+
+
+def _asked(subscriber: Subscriber | None) -> dict[str, object]:
+    """What this link confirms, shown before the button: exactly what was asked for."""
+    if subscriber is None:
+        return {}
+    return {
+        "name": subscriber.name,
+        "language": subscriber.language,
+        "region_names": [r.name(subscriber.language) for r in subscriber.regions],
+    }
 
 
 def _manage(subscriber: Subscriber) -> str:
@@ -111,6 +132,7 @@ def unsubscribe(token: str) -> Page:
 
 
 def _manage_reader(token: str) -> Subscriber | None:
+    """Any genuine manage link, whatever its age: erasure is confirmed from the mailbox anyway."""
     try:
         data = tokens.read(Purpose.MANAGE, token)
     except (InvalidToken, ExpiredToken):
@@ -118,17 +140,33 @@ def _manage_reader(token: str) -> Subscriber | None:
     return _reader(data.subscriber_id)
 
 
+def _manage_link(token: str) -> tuple[Subscriber | None, tokens.TokenData]:
+    """A manage link younger than MANAGE_LINK_DAYS and its reader; ExpiredToken or InvalidToken."""
+    data = tokens.read(Purpose.MANAGE, token, max_age=tokens.manage_max_age())
+    return _reader(data.subscriber_id), data
+
+
+def _refused(error: ExpiredToken | InvalidToken) -> Page:
+    """An expired link offers a fresh one by email; this page itself changes nothing."""
+    if isinstance(error, ExpiredToken) and _reader(error.subscriber_id) is not None:
+        return _manage_link_page(sent=False), 410
+    return _message("invalid-link", 400)
+
+
+def _manage_link_page(*, sent: bool) -> str:
+    days = current_app.config["MANAGE_LINK_DAYS"]
+    return render_template("web/manage_link.html", form=ButtonForm(), sent=sent, days=days)
+
+
 @bp.route("/manage/<token>", methods=["GET", "POST"])
 def manage(token: str) -> Page:
-    subscriber = _manage_reader(token)
+    try:
+        subscriber, link = _manage_link(token)
+    except (ExpiredToken, InvalidToken) as error:
+        return _refused(error)
     if subscriber is None:
         return _message("invalid-link", 400)
-    regions = service.all_regions()
-    values: dict[str, object] = {
-        "regions": subscriber.region_slugs,
-        "language": subscriber.language,
-        "paused": subscriber.paused,
-    }
+    values = _saved_choices(subscriber)
     errors: Mapping[str, str] = {}
     if request.method == "POST":
         values = {
@@ -139,7 +177,7 @@ def manage(token: str) -> Page:
         slugs, errors = check_preferences(
             regions=values["regions"],
             language=values["language"],
-            known_regions=[r.slug for r in regions],
+            known_regions=[r.slug for r in service.all_regions()],
         )
         if not errors:
             language = str(values["language"])
@@ -153,29 +191,72 @@ def manage(token: str) -> Page:
             speak(subscriber.language)
             flash(gettext("Your preferences are saved."), "success")
             return redirect(url_for("subscriptions.manage", token=token), code=303)
+    page = _manage_page(subscriber, token, link, values=values, errors=errors)
+    return page, 400 if errors else 200
+
+
+def _saved_choices(subscriber: Subscriber) -> dict[str, object]:
+    return {
+        "regions": subscriber.region_slugs,
+        "language": subscriber.language,
+        "paused": subscriber.paused,
+    }
+
+
+def _manage_page(
+    subscriber: Subscriber,
+    token: str,
+    link: tokens.TokenData,
+    *,
+    values: Mapping[str, object] | None = None,
+    errors: Mapping[str, str] | None = None,
+    export_refused: bool = False,
+) -> str:
+    regions = service.all_regions()
     unsubscribe_token = tokens.sign(Purpose.UNSUBSCRIBE, subscriber.id)
-    page = render_template(
+    return render_template(
         "web/manage.html",
         form=ButtonForm(),
         subscriber=subscriber,
         token=token,
         regions=region_choices([(r.slug, r.name(subscriber.language)) for r in regions]),
-        values=values,
-        errors=errors,
+        values=values or _saved_choices(subscriber),
+        errors=errors or {},
         unsubscribe_url=url_for("subscriptions.unsubscribe", token=unsubscribe_token),
+        export_allowed=link.younger_than(tokens.EXPORT_MAX_AGE),
+        export_refused=export_refused,
     )
-    return page, 400 if errors else 200
 
 
 @bp.get("/manage/<token>/data.json")
 def download(token: str) -> Page:
-    subscriber = _manage_reader(token)
+    try:
+        subscriber, link = _manage_link(token)
+    except (ExpiredToken, InvalidToken) as error:
+        return _refused(error)
     if subscriber is None:
         return _message("invalid-link", 400)
+    if not link.younger_than(tokens.EXPORT_MAX_AGE):
+        # Everything we hold goes out in this file: only to someone who reads the mailbox today.
+        return _manage_page(subscriber, token, link, export_refused=True), 403
     body = json.dumps(preferences.export_data(subscriber), ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="my-newsletter-data.json"'
     return response
+
+
+@bp.post("/manage/<token>/renew")
+def renew_manage_link(token: str) -> Page:
+    """A fresh manage link by email, for an expired link or before a data export."""
+    subscriber = _manage_reader(token)
+    if subscriber is None:
+        return _message("invalid-link", 400)
+    if not ButtonForm().validate_on_submit():
+        return _message("csrf", 400)
+    if take_mail_slot(subscriber.email):  # over the cap: the same page, nothing sent
+        jobs.enqueue("subscriptions.send_manage_link", subscriber.id)
+        db.session.commit()
+    return _manage_link_page(sent=True)
 
 
 @bp.post("/manage/<token>/erase")
@@ -185,9 +266,8 @@ def request_erasure(token: str) -> Page:
         return _message("invalid-link", 400)
     if not ButtonForm().validate_on_submit():
         return _message("csrf", 400)
-    if not take_mail_slot(subscriber.email):
-        raise TooManyRequests()
-    preferences.request_erasure(subscriber)
+    if take_mail_slot(subscriber.email):  # silent over the cap, like the form
+        preferences.request_erasure(subscriber)
     return _message("erase-mailed")
 
 

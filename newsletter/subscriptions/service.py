@@ -82,6 +82,14 @@ def is_suppressed(email: str, *, reasons: Sequence[SuppressionReason] | None = N
     return reason is not None and (reasons is None or reason in reasons)
 
 
+# Suppressed for good: the same answer as everyone, and no email (an editor lifts it).
+BLOCKING_SUPPRESSIONS = (
+    SuppressionReason.HARD_BOUNCE,
+    SuppressionReason.COMPLAINT,
+    SuppressionReason.MANUAL,
+)
+
+
 def subscribe(request: Request, provenance: Provenance) -> None:
     """Start (or restart) the double opt-in; what the caller shows never depends on the outcome.
 
@@ -90,17 +98,10 @@ def subscribe(request: Request, provenance: Provenance) -> None:
     subscriber = db.session.execute(
         db.select(Subscriber).where(Subscriber.email == request.email)
     ).scalar_one_or_none()
+    # An erased reader may come back through double opt-in; bounces and complaints may not.
+    if is_suppressed(request.email, reasons=BLOCKING_SUPPRESSIONS):
+        return
     if subscriber is None:
-        # Bounces and complaints are for good; a reader who erased themselves may come back.
-        if is_suppressed(
-            request.email,
-            reasons=(
-                SuppressionReason.HARD_BOUNCE,
-                SuppressionReason.COMPLAINT,
-                SuppressionReason.MANUAL,
-            ),
-        ):
-            return
         subscriber = Subscriber(email=request.email, status=SubscriberStatus.PENDING)
         db.session.add(subscriber)
     elif subscriber.status == SubscriberStatus.CONFIRMED:
@@ -108,10 +109,11 @@ def subscribe(request: Request, provenance: Provenance) -> None:
         jobs.enqueue("subscriptions.send_already_subscribed", subscriber.id)
         db.session.commit()
         return
-    elif subscriber.status == SubscriberStatus.COMPLAINED:
+    elif subscriber.status in (SubscriberStatus.COMPLAINED, SubscriberStatus.BOUNCED):
         return
-    elif subscriber.status != SubscriberStatus.PENDING:
-        # Unsubscribed or bounced: back to pending, and earlier confirm links die.
+    else:
+        # Pending or unsubscribed: this request replaces any earlier one, and the earlier
+        # links die with the old nonce, so a link only ever confirms what it was sent for.
         subscriber.status = SubscriberStatus.PENDING
         subscriber.token_nonce = new_nonce()
     subscriber.name = request.name
@@ -121,6 +123,31 @@ def subscribe(request: Request, provenance: Provenance) -> None:
     record(ConsentKind.SUBSCRIBE, subscriber, provenance)
     jobs.enqueue("subscriptions.send_confirmation", subscriber.id)
     db.session.commit()
+
+
+def lift_suppression(email: str) -> bool:
+    """An editor's word that this address may subscribe again (through double opt-in).
+
+    Removes the suppression and turns a bounced or complained reader into an unsubscribed
+    one; the reader still has to subscribe and confirm. False when there was nothing to lift.
+    """
+    removed = db.session.execute(
+        db.delete(Suppression).where(
+            Suppression.email_hmac == email_hmac(email),
+            Suppression.reason.in_(BLOCKING_SUPPRESSIONS),
+        )
+    ).rowcount
+    reopened = db.session.execute(
+        db.update(Subscriber)
+        .where(
+            Subscriber.email == email,
+            Subscriber.status.in_((SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED)),
+        )
+        .values(status=SubscriberStatus.UNSUBSCRIBED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(removed or reopened)
 
 
 def confirm(

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import get_locale, refresh
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import TooManyRequests
 
 from newsletter.extensions import limiter
 from newsletter.subscriptions import service
@@ -71,9 +70,9 @@ def subscribe() -> tuple[str, int] | str:
     )
     if subscription is None:
         return _page(400, values=values, errors=problems.fields, rejected=problems.honeypot)
-    if not take_mail_slot(subscription.email):
-        raise TooManyRequests()
-    service.subscribe(subscription, provenance("form", subscription.language))
+    # Over the address's cap: the same page and nothing sent (silent, see abuse.py).
+    if take_mail_slot(subscription.email):
+        service.subscribe(subscription, provenance("form", subscription.language))
     return render_template("web/subscribed.html")
 
 

@@ -84,7 +84,7 @@ def test_consent_events_hold_time_ip_user_agent_and_the_consent_text_version(
     )
     (event,) = events()
     assert event.kind == ConsentKind.SUBSCRIBE
-    assert (event.ip, event.user_agent) == ("203.0.113.9", "Firefox/140")
+    assert (event.ip, event.user_agent) == ("10.0.0.1", "Firefox/140")
     assert event.form_version == form_version("en") != form_version("fr")
     assert event.at is not None and event.source == "form"
 
