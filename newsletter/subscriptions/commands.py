@@ -19,22 +19,38 @@ subscribers = click.Group("subscribers", help="Readers of the newsletter.")
     help="The readers already consented elsewhere: record that instead of mailing them.",
 )
 @click.option("--consent-note", help="Where and how they consented (required with --confirmed).")
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="The file's encoding, e.g. cp1252 or latin-1 for older tools and Excel on Windows.",
+)
 @with_appcontext
-def import_subscribers(file: Path, confirmed: bool, consent_note: str | None) -> None:
+def import_subscribers(
+    file: Path, confirmed: bool, consent_note: str | None, encoding: str
+) -> None:
     """Import FILE.csv (columns email, name, regions, language; regions as slug;slug).
 
-    New readers get a confirmation email unless --confirmed is given. Addresses already
-    known are left as they are: running the same file twice adds no one twice.
+    Commas, semicolons or tabs between fields: the header line decides. New readers get a
+    confirmation email unless --confirmed is given. Addresses already known are left as
+    they are: running the same file twice adds no one twice. Suppressed addresses (erased,
+    bounced, complained) are never added back.
     """
-    from newsletter.subscriptions.importer import ImportFileError, count_rows, import_csv
+    from newsletter.subscriptions.csvsource import COLUMNS, ImportFileError, inspect
+    from newsletter.subscriptions.importer import import_csv
 
     if confirmed and not (consent_note or "").strip():
         raise click.UsageError("--confirmed needs --consent-note TEXT (the proof of consent)")
-    total = count_rows(file)
     try:
-        with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+        source = inspect(file, encoding)
+        if source.ignored:
+            click.echo(
+                f"columns ignored (only {', '.join(COLUMNS)} are read): "
+                + ", ".join(source.ignored)
+            )
+        with click.progressbar(length=source.data_lines, label="Importing", file=sys.stderr) as bar:
             report = import_csv(
-                file,
+                source,
                 confirmed=confirmed,
                 consent_note=(consent_note or "").strip() or None,
                 on_progress=bar.update,
@@ -48,23 +64,3 @@ def import_subscribers(file: Path, confirmed: bool, consent_note: str | None) ->
         f"{report.added} {verb}; {report.already_known} already known; "
         f"{len(report.rejected)} rejected"
     )
-
-
-@subscribers.command("unsuppress")
-@click.argument("email")
-@with_appcontext
-def unsuppress(email: str) -> None:
-    """Let EMAIL subscribe again after a hard bounce, a complaint or a manual block.
-
-    Nothing is sent and nobody is subscribed: the reader still has to subscribe and confirm.
-    """
-    from newsletter.subscriptions.addresses import AddressError, normalize_address
-    from newsletter.subscriptions.service import lift_suppression
-
-    try:
-        address = normalize_address(email, smtputf8=True)
-    except AddressError as exc:
-        raise click.ClickException(f"{email!r}: {exc}") from None
-    if not lift_suppression(address):
-        raise click.ClickException(f"{address}: not suppressed, nothing to lift")
-    click.echo(f"{address}: may subscribe again (double opt-in)")

@@ -1,15 +1,14 @@
 """Bringing a list over from another tool: a CSV of email, name, regions, language.
 
 Rows are checked one by one and written in chunks (one transaction each); an address already
-known is left alone, so running the same file twice adds no one twice.
+known is left alone, so running the same file twice adds no one twice. Reading the file
+(encoding, delimiter, header, line numbers) is csvsource's job.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,21 +23,19 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.subscriptions.addresses import (
+    MAX_EMAIL_LENGTH,
     AddressError,
     email_hmac,
-    has_control_characters,
     normalize_address,
 )
 from newsletter.subscriptions.bulk import Batch, PortableWriter, PostgresWriter
+from newsletter.subscriptions.csvsource import Record, Source, records
 from newsletter.subscriptions.forms import ALL_REGIONS, MAX_NAME_LENGTH
 from newsletter.subscriptions.service import LANGUAGES, all_regions
 
-COLUMNS = ("email", "name", "regions", "language")
 CHUNK_SIZE = 1000
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (no email column, not UTF-8...)."""
+# Every reason, and never which one: an import must not tell who erased themselves.
+SUPPRESSED = "suppressed (erased, bounced or complained)"
 
 
 @dataclass(frozen=True)
@@ -64,13 +61,8 @@ class ImportReport:
     rejected: list[Rejection] = field(default_factory=list)
 
 
-def count_rows(path: Path) -> int:
-    with path.open("rb") as handle:
-        return max(0, sum(1 for _ in handle) - 1)
-
-
 def import_csv(
-    path: Path,
+    source: Source,
     *,
     confirmed: bool = False,
     consent_note: str | None = None,
@@ -83,71 +75,87 @@ def import_csv(
     regions = {region.slug: region.id for region in all_regions()}
     seen: dict[str, int] = {}
     chunk: list[Row] = []
-    for line, raw in _read(path):
-        row = _check(line, raw, regions, seen)
+    filename = source.path.name
+    done = source.header_line
+    for record in records(source):
+        row = _check(record, source, regions, seen)
         if isinstance(row, Rejection):
             report.rejected.append(row)
         else:
             chunk.append(row)
         if len(chunk) >= CHUNK_SIZE:
-            _write(chunk, report, path.name, confirmed=confirmed, note=consent_note)
+            _write(chunk, report, filename, confirmed=confirmed, note=consent_note)
             chunk = []
         if on_progress:
-            on_progress(1)
+            on_progress(record.last_line - done)
+            done = record.last_line
     if chunk:
-        _write(chunk, report, path.name, confirmed=confirmed, note=consent_note)
+        _write(chunk, report, filename, confirmed=confirmed, note=consent_note)
     return report
 
 
-def _read(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip().lower() for name in reader.fieldnames or []]
-            if "email" not in header:
-                raise ImportFileError(f"no 'email' column (expected {', '.join(COLUMNS)})")
-            reader.fieldnames = header
-            # A quoted field may span lines: a row is named by the line it starts on.
-            start = reader.line_num + 1
-            for row in reader:
-                yield start, row
-                start = reader.line_num + 1
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"not UTF-8: {exc}") from None
-
-
 def _check(
-    line: int, raw: dict[str, Any], regions: dict[str, int], seen: dict[str, int]
+    record: Record, source: Source, regions: dict[str, int], seen: dict[str, int]
 ) -> Row | Rejection:
-    values = {name: raw.get(name) for name in COLUMNS}
-    shown = str(values["email"] or "")[:80]
-    if None in raw or any(isinstance(v, list) for v in raw.values()):
+    row = _parse(record, source, regions, seen)
+    if isinstance(row, Rejection) and record.last_line > record.line:
+        span = f"the row runs over lines {record.line}-{record.last_line}"
+        # Lines that read like rows inside one field: a quote opened and never closed.
+        broken = [f for f in record.fields if source.delimiter in f.partition("\n")[2]]
+        hint = ": a quote left open?" if broken or record.problem else ""
+        return Rejection(row.line, row.email, f"{row.reason} ({span}{hint})")
+    return row
+
+
+def _parse(
+    record: Record, source: Source, regions: dict[str, int], seen: dict[str, int]
+) -> Row | Rejection:
+    line, fields = record.line, record.fields
+    if record.problem:
+        return Rejection(line, "", record.problem)
+    values = {
+        name: fields[index] if index < len(fields) else None
+        for name, index in source.columns.items()
+    }
+    raw_email = values.get("email") or ""
+    shown = _clip(raw_email, 80)
+    if len(fields) > source.width:
         return Rejection(line, shown, "more fields than columns")
-    if any(isinstance(v, str) and has_control_characters(v) for v in values.values()):
+    if any(v and "\x00" in v for v in values.values()):
+        return Rejection(line, shown, "NUL byte in a field")
+    if any(v and ("\r" in v or "\n" in v) for v in values.values()):
         return Rejection(line, shown.splitlines()[0] if shown else "", "CR/LF in a field")
+    if len(raw_email.strip()) > MAX_EMAIL_LENGTH:
+        return Rejection(line, shown, f"address longer than {MAX_EMAIL_LENGTH} characters")
     try:
         email = normalize_address(
-            values["email"] or "", check_deliverability=current_app.config["CHECK_DELIVERABILITY"]
+            raw_email, check_deliverability=current_app.config["CHECK_DELIVERABILITY"]
         )
     except AddressError:
         return Rejection(line, shown, "malformed address")
-    name = (values["name"] or "").strip() or None
+    name = (values.get("name") or "").strip() or None
     if name and len(name) > MAX_NAME_LENGTH:
         return Rejection(line, shown, f"name longer than {MAX_NAME_LENGTH} characters")
-    slugs = [s.strip() for s in (values["regions"] or "").split(";") if s.strip()]
+    # `slug;slug`, or `slug,slug` quoted in a semicolon file: slugs hold neither.
+    given = (values.get("regions") or "").replace(",", ";").split(";")
+    slugs = [s.strip() for s in given if s.strip()]
     unknown = [s for s in slugs if s not in regions and s != ALL_REGIONS]
     if unknown:
-        return Rejection(line, shown, f"unknown region {unknown[0]!r}")
+        return Rejection(line, shown, f"unknown region {_clip(unknown[0])!r}")
     if not slugs:
         return Rejection(line, shown, "no region")
-    language = (values["language"] or "fr").strip().lower()
+    language = (values.get("language") or "").strip().lower() or "fr"
     if language not in LANGUAGES:
-        return Rejection(line, shown, f"unknown language {language!r}")
+        return Rejection(line, shown, f"unknown language {_clip(language)!r}")
     if email in seen:
         return Rejection(line, shown, f"duplicate of line {seen[email]}")
     seen[email] = line
     ids = tuple(regions.values()) if ALL_REGIONS in slugs else tuple(regions[s] for s in slugs)
     return Row(line, email, name, tuple(dict.fromkeys(ids)), language)
+
+
+def _clip(value: str, length: int = 40) -> str:
+    return value if len(value) <= length else value[: length - 1] + "…"
 
 
 def _write(
@@ -169,7 +177,7 @@ def _write(
     fresh = []
     for row in rows:
         if keys[row.email] in suppressed:
-            report.rejected.append(Rejection(row.line, row.email, "on the suppression list"))
+            report.rejected.append(Rejection(row.line, row.email, SUPPRESSED))
         elif row.email in known:
             report.already_known += 1
         else:
