@@ -104,6 +104,13 @@ class Workers:
         for log in self._logs:
             log.close()
 
+    def ran(self, task_id: str) -> bool:
+        """A worker logged the task as done (`Task name[id] succeeded in ...`)."""
+        return any(
+            f"[{task_id}] succeeded" in p.read_text(errors="replace")
+            for p in Path(self.app.instance_path).glob("worker*.log")
+        )
+
     def output(self) -> str:
         return "\n".join(
             p.read_text(errors="replace")[-3000:]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import dkim
@@ -19,6 +21,7 @@ from flask import Flask
 from newsletter.digests.compose import DigestBody, DigestComposer
 from newsletter.digests.editions import plan_special
 from newsletter.models import Subscriber
+from newsletter.subscriptions import tokens
 from newsletter.subscriptions.tokens import reader_links
 from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
 
@@ -155,16 +158,51 @@ def test_readers_share_a_body_but_each_gets_their_own_links_and_name(
     assert bob_msg["To"].addresses[0].display_name == ""
 
 
-def test_a_retry_of_the_same_delivery_carries_the_same_message_id(
-    composer: DigestComposer, make_reader: Callable[..., Subscriber]
+def test_a_retry_of_the_same_delivery_is_the_same_message_with_working_links(
+    composer: DigestComposer,
+    make_reader: Callable[..., Subscriber],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """A retry (after a deferral, or sent again from the uncertain list) comes later, from
+    another worker: same Message-ID, headers and content; only the links' signing time moves,
+    and both copies' links still lead to this reader's pages."""
     reader = make_reader("russie")
+    clock = [1_767_225_600.0]  # the links' signing time, as tokens.py reads it
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(time=lambda: clock[0]))
 
     first = parse(send_one(composer, reader, message_id="<d9.r3@x.example>")[1])
-    again = parse(send_one(composer, reader, message_id="<d9.r3@x.example>")[1])
+    clock[0] += 3600  # retried an hour later, by a composer of its own
+    retry_composer = DigestComposer.load(composer.edition.id)
+    again = parse(send_one(retry_composer, reader, message_id="<d9.r3@x.example>")[1])
 
     assert first["Message-ID"] == again["Message-ID"] == "<d9.r3@x.example>"
-    assert first.get_body(("html",)).get_content() == again.get_body(("html",)).get_content()
+    for name in ("Subject", "From", "To", "List-Id", "List-Unsubscribe-Post"):
+        assert first[name] == again[name], name
+    assert _without_reader_links(first) == _without_reader_links(again)
+    for message in (first, again):
+        unsubscribe = message["List-Unsubscribe"].strip("<>")
+        assert unsubscribe in message.get_body(("plain",)).get_content()
+        for purpose, token in _reader_tokens(message):
+            assert tokens.read(purpose, token).subscriber_id == reader.id
+    assert _reader_tokens(first) != _reader_tokens(again)  # signed at the retry's time
+
+
+_READER_LINK = re.compile(r"/(unsubscribe|manage)/([A-Za-z0-9_.-]+)")
+
+
+def _reader_tokens(message: EmailMessage) -> list[tuple[tokens.Purpose, str]]:
+    purposes = {"unsubscribe": tokens.Purpose.UNSUBSCRIBE, "manage": tokens.Purpose.MANAGE}
+    text = message.get_body(("plain",)).get_content() + message.get_body(("html",)).get_content()
+    found = [(purposes[kind], token) for kind, token in _READER_LINK.findall(text)]
+    assert {purpose for purpose, _ in found} == set(purposes.values())
+    return found
+
+
+def _without_reader_links(message: EmailMessage) -> list[str]:
+    return [
+        _READER_LINK.sub(r"/\1/TOKEN", message.get_body((kind,)).get_content())
+        for kind in ("plain", "html")
+    ]
 
 
 def test_the_signature_holds_over_folded_headers_and_long_lines(
