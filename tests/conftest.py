@@ -1,7 +1,9 @@
 """Fixtures: an app on each configured database, a real SMTP server, a clean slate per test.
 
 SQLite always runs. PostgreSQL and Redis run when TEST_DATABASE_URL and TEST_REDIS_URL name
-them; in CI (CI=true) both must be set and reachable, or the run fails instead of skipping.
+them. With TEST_SERVERS_REQUIRED=1 (CI's pass on real servers) both must be set and reachable,
+or the run fails instead of skipping what needs them. In CI (CI=true) the browser tests fail
+when Chromium is missing.
 """
 
 from __future__ import annotations
@@ -27,13 +29,34 @@ from tests.support.smtp import SmtpSink
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SERVERS_REQUIRED = os.environ.get("TEST_SERVERS_REQUIRED", "").lower() in {"1", "true", "yes"}
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 KEPT_TABLES = {"regions", "alembic_version"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if IN_CI and not (TEST_DATABASE_URL and TEST_REDIS_URL):
-        raise pytest.UsageError("CI runs need TEST_DATABASE_URL and TEST_REDIS_URL")
+    if not SERVERS_REQUIRED:
+        return
+    if not (TEST_DATABASE_URL and TEST_REDIS_URL):
+        raise pytest.UsageError(
+            "TEST_SERVERS_REQUIRED=1 needs TEST_DATABASE_URL and TEST_REDIS_URL"
+        )
+    # One clear line now rather than a failure in every test that needs the server.
+    try:
+        engine = sa.create_engine(_psycopg(TEST_DATABASE_URL))
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.SQLAlchemyError as exc:
+        raise pytest.UsageError(
+            f"TEST_DATABASE_URL is unreachable: {str(exc).splitlines()[0]}"
+        ) from None
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5).ping()
+    except redis.RedisError as exc:
+        raise pytest.UsageError(f"TEST_REDIS_URL is unreachable: {exc}") from None
 
 
 def pytest_report_header() -> list[str]:

@@ -67,6 +67,13 @@ def send_erase_link(subscriber_id: int) -> None:
     emails.send_erase_link(subscriber_id)
 
 
+@shared_task(name="subscriptions.send_manage_link", **_READER_MAIL)
+def send_manage_link(subscriber_id: int) -> None:
+    from newsletter.subscriptions import emails
+
+    emails.send_manage_link(subscriber_id)
+
+
 @shared_task(name="subscriptions.send_confirmations", **_READER_MAIL)
 def send_confirmations(subscriber_ids: list[int]) -> None:
     """One task per chunk of imported readers, not one per reader."""
