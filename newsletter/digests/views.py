@@ -6,14 +6,13 @@ from flask import Blueprint, abort, make_response
 from werkzeug.wrappers import Response
 
 from newsletter.digests.preview import web_copy
+from newsletter.web.security import FRAMED_EMAIL_POLICY
 
 bp = Blueprint("digests", __name__, url_prefix="/digests")
 
-# Our own rendered HTML, still locked down: no script, no plugin, no form, styles inline only.
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-)
+# The editors' preview frame's policy. Every response's final headers, this page's included
+# (an email's HTML, framed by no one), are set in newsletter/web/security.py.
+CSP = FRAMED_EMAIL_POLICY
 
 
 @bp.get("/view/<token>")
@@ -21,9 +20,6 @@ def view(token: str) -> Response:
     html = web_copy(token)
     if html is None:
         abort(404)
-    response = make_response(html)
-    response.headers["Content-Security-Policy"] = CSP
-    # The link is a bearer token of sorts: keep it out of other sites' logs.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # The link is a bearer token of sorts: Referrer-Policy no-referrer keeps it out of other
+    # sites' logs (set with the other headers in newsletter/web/security.py).
+    return make_response(html)

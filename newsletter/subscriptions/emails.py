@@ -65,3 +65,12 @@ def send_erase_link(subscriber_id: int) -> bool:
         return False
     _send("erase", subscriber, erase_url=tokens.erase_url(subscriber.id, subscriber.token_nonce))
     return True
+
+
+def send_manage_link(subscriber_id: int) -> bool:
+    """A fresh link to the preference centre, asked for from an expired or day-old one."""
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return False
+    _send("manage-link", subscriber, days=current_app.config["MANAGE_LINK_DAYS"])
+    return True

@@ -25,6 +25,8 @@ class Purpose(StrEnum):
 
 
 ERASE_MAX_AGE = 3600
+# The data export hands over everything we hold: only from a manage link of the last day.
+EXPORT_MAX_AGE = 86400
 
 
 class InvalidToken(Exception):
@@ -44,6 +46,10 @@ class ExpiredToken(Exception):
 class TokenData:
     subscriber_id: int
     nonce: str | None
+    signed_at: float | None = None  # Unix time, from the token's own timestamp
+
+    def younger_than(self, seconds: int) -> bool:
+        return self.signed_at is not None and time.time() - self.signed_at <= seconds
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ def read(purpose: Purpose, token: str, *, max_age: int | None = None) -> TokenDa
     """The token's reader id and nonce; InvalidToken or ExpiredToken otherwise."""
     serializer = _serializer(_keys(), purpose.value)
     try:
-        payload = serializer.loads(token, max_age=max_age)
+        payload, signed_at = serializer.loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired as exc:
         # The signature was good, only too old: the payload can be trusted to offer a new link.
         try:
@@ -84,20 +90,25 @@ def read(purpose: Purpose, token: str, *, max_age: int | None = None) -> TokenDa
         raise ExpiredToken(data.subscriber_id, data.nonce) from None
     except BadSignature:
         raise InvalidToken from None
-    return _data(payload)
+    return _data(payload, signed_at.timestamp())
 
 
-def _data(payload: object) -> TokenData:
+def _data(payload: object, signed_at: float | None = None) -> TokenData:
     if not isinstance(payload, dict) or payload.get("lid") != LIST_ID:
         raise InvalidToken
     sid, nonce = payload.get("sid"), payload.get("nonce")
     if not isinstance(sid, int) or not (nonce is None or isinstance(nonce, str)):
         raise InvalidToken
-    return TokenData(subscriber_id=sid, nonce=nonce)
+    return TokenData(subscriber_id=sid, nonce=nonce, signed_at=signed_at)
 
 
 def confirm_max_age() -> int:
     return int(current_app.config["CONFIRM_TOKEN_DAYS"]) * 86400
+
+
+def manage_max_age() -> int:
+    """Manage links expire; unsubscribe links never do (RFC 8058, and the law)."""
+    return int(current_app.config["MANAGE_LINK_DAYS"]) * 86400
 
 
 def absolute(path: str) -> str:
@@ -114,7 +125,7 @@ def erase_url(subscriber_id: int, nonce: str) -> str:
 
 
 def reader_links(subscriber_id: int) -> ReaderLinks:
-    """The links every email carries; they never expire (unsubscribe must always work)."""
+    """The links every email carries: unsubscribe never expires, manage after MANAGE_LINK_DAYS."""
     return reader_links_signer()(subscriber_id)
 
 

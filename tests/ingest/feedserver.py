@@ -62,6 +62,7 @@ class FeedServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.httpd.stopping = self.stopping  # type: ignore[attr-defined]  # for trickle()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -79,3 +80,26 @@ class FeedServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
+
+
+def trickle(body: bytes, *, interval: float, in_headers: bool = False) -> Route:
+    """A route that sends one byte every `interval` seconds: of its body, or of everything."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    )
+    slow = head + body if in_headers else body
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        stopping: threading.Event = handler.server.stopping  # type: ignore[attr-defined]
+        try:
+            if not in_headers:
+                handler.wfile.write(head)
+            for index in range(len(slow)):
+                handler.wfile.write(slow[index : index + 1])
+                if stopping.wait(interval):
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return route

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -13,10 +14,11 @@ from flask import Flask
 from newsletter.ingest.polling import PollStatus, add_feed, poll_feed
 from newsletter.models import Article, Feed, db
 from tests.ingest.conftest import FIXTURES, LOCAL_FETCHES, SAMPLE_FEED
-from tests.ingest.feedserver import FeedServer, Reply
+from tests.ingest.feedserver import FeedServer, Reply, trickle
 
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 MAX_BYTES = 50_000
+DEADLINE = 3.0  # each read waits at most FEED_FETCH_TIMEOUT, the whole fetch this long
 
 
 @pytest.fixture
@@ -24,6 +26,7 @@ def app_overrides() -> dict[str, Any]:
     return {
         **LOCAL_FETCHES,
         "FEED_FETCH_TIMEOUT": 0.5,
+        "FEED_FETCH_DEADLINE": DEADLINE,
         "FEED_MAX_BYTES": MAX_BYTES,
         "FEED_MAX_REDIRECTS": 3,
     }
@@ -48,6 +51,18 @@ def _redirect_loop(handler: BaseHTTPRequestHandler) -> None:
     handler.send_header("Location", "/loop/")
     handler.send_header("Content-Length", "0")
     handler.end_headers()
+
+
+def gzipped(data: bytes, *, wbits: int = zlib.MAX_WBITS | 16) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return compressor.compress(data) + compressor.flush()
+
+
+def gzip_bomb(megabytes: int) -> bytes:
+    """About 1 KB of gzip per MB of zeros once inflated."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = bytes(1_000_000)
+    return b"".join([*(compressor.compress(zeros) for _ in range(megabytes)), compressor.flush()])
 
 
 def _edited_sample() -> bytes:
@@ -83,6 +98,33 @@ BROKEN: dict[str, tuple[Reply | Callable[[BaseHTTPRequestHandler], None], str]] 
     ),
     "huge response streamed without length": (_endless, f"larger than {MAX_BYTES} bytes"),
     "redirect loop": (_redirect_loop, "more than 3 redirects"),
+    "gzip bomb (40 KB expanding to 40 MB)": (
+        Reply(body=gzip_bomb(40), headers={**RSS, "Content-Encoding": "gzip"}),
+        f"larger than {MAX_BYTES} bytes; stopped reading",
+    ),
+    "body trickling one byte at a time": (
+        trickle(SAMPLE_FEED.read_bytes(), interval=0.05),
+        f"took longer than {DEADLINE:g} s",
+    ),
+    "headers trickling one byte at a time": (
+        trickle(SAMPLE_FEED.read_bytes(), interval=0.05, in_headers=True),
+        f"took longer than {DEADLINE:g} s",
+    ),
+    "encoding we did not ask for": (
+        Reply(body=b"\x1b\x00\x00", headers={**RSS, "Content-Encoding": "br"}),
+        "unsupported Content-Encoding 'br'",
+    ),
+    "corrupt gzip": (
+        Reply(body=b"\x1f\x8b\x08\x00garbage" * 10, headers={**RSS, "Content-Encoding": "gzip"}),
+        "corrupt gzip data",
+    ),
+    "gzip cut short": (
+        Reply(
+            body=gzipped(SAMPLE_FEED.read_bytes())[:1000],
+            headers={**RSS, "Content-Encoding": "gzip"},
+        ),
+        "the gzip data ends early",
+    ),
 }
 
 

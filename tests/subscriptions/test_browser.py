@@ -37,9 +37,16 @@ def live_url(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(live_url: str, browser: Any) -> Iterator[Any]:
+def console() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
     context = browser.new_context(locale="fr-FR")
-    yield context.new_page()
+    page = context.new_page()
+    page.on("console", lambda message: console.append(message.text))
+    yield page
     context.close()
 
 
@@ -54,7 +61,7 @@ def consent_kinds(subscriber_id: int) -> list[ConsentKind]:
 
 
 def test_a_reader_subscribes_confirms_changes_regions_and_unsubscribes_in_a_browser(
-    page: Any, live_url: str, smtp_sink: SmtpSink
+    page: Any, live_url: str, smtp_sink: SmtpSink, console: list[str]
 ) -> None:
     page.goto(live_url + "/")
     page.fill("#email", "Camille@Example.ORG")
@@ -101,3 +108,5 @@ def test_a_reader_subscribes_confirms_changes_regions_and_unsubscribes_in_a_brow
         ConsentKind.CHANGE,
         ConsentKind.UNSUBSCRIBE,
     ]
+    # Every page did its work under the Content-Security-Policy, with nothing blocked.
+    assert [text for text in console if "Content Security Policy" in text] == []

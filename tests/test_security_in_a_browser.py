@@ -1,0 +1,106 @@
+"""Under the Content-Security-Policy, in a real Chromium: the editors' preview still shows the
+digest in its frame and the expired-link page still renews, with no violation reported."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from newsletter.digests.editions import plan_special
+from newsletter.ingest.feeds import ingest_file
+from newsletter.models import Editor, Subscriber, SubscriberStatus, db
+from newsletter.subscriptions import tokens
+from tests.conftest import free_port
+from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
+from tests.subscriptions.test_manage_links import signed_ago
+from tests.support.smtp import SmtpSink
+
+pytestmark = pytest.mark.browser
+
+PORT = free_port()
+DAY = 86400
+
+
+@pytest.fixture
+def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
+    return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{PORT}"}
+
+
+@pytest.fixture
+def live_url(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", PORT, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{PORT}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def console() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
+    context = browser.new_context(locale="fr-FR")
+    # Only our server: the digest's remote images are not fetched from the internet.
+    context.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(live_url)
+        else route.abort(),
+    )
+    page = context.new_page()
+    page.on("console", lambda message: console.append(message.text))
+    yield page
+    context.close()
+
+
+def violations(console: list[str]) -> list[str]:
+    return [text for text in console if "Content Security Policy" in text]
+
+
+def test_the_editors_preview_shows_the_digest_in_its_frame_under_the_policy(
+    page: Any, live_url: str, console: list[str]
+) -> None:
+    ingest_file(SAMPLE_FEED)
+    digest = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
+    editor = Editor(email="chef@revue-internationale.example")
+    editor.set_password("a long enough password")
+    db.session.add(editor)
+    db.session.commit()
+
+    page.goto(f"{live_url}/admin/login")
+    page.fill("#email", "chef@revue-internationale.example")
+    page.fill("#password", "a long enough password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Tableau de bord")
+    page.goto(f"{live_url}/admin/digests/preview?digest={digest.id}&regions=afrique")
+    frame = page.frame_locator("iframe.preview")
+    frame.locator("text=La Revue Internationale").first.wait_for()
+
+    assert frame.locator(".container").count() == 1
+    assert violations(console) == []
+
+
+def test_an_expired_manage_link_is_renewed_from_the_browser_under_the_policy(
+    app: Flask, page: Any, live_url: str, console: list[str], smtp_sink: SmtpSink
+) -> None:
+    reader = Subscriber(email="lea@example.org", status=SubscriberStatus.CONFIRMED)
+    db.session.add(reader)
+    db.session.commit()
+    old = signed_ago(app, tokens.Purpose.MANAGE, reader.id, 61 * DAY)
+
+    page.goto(f"{live_url}/manage/{old}")
+    assert page.inner_text("h1") == "Ce lien a expiré"
+    page.click("text=M'envoyer un nouveau lien")
+    page.wait_for_selector("text=Vérifiez votre boîte de réception")
+
+    assert len(smtp_sink.wait_for("lea@example.org")) == 1
+    assert violations(console) == []
