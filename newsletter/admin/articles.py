@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
 from wtforms import SelectMultipleField, URLField
-from wtforms.validators import DataRequired, Optional, url
+from wtforms.validators import DataRequired, Length, Optional, url
 
 from newsletter.admin.views import bp, login_required
 from newsletter.ingest.articles import articles_awaiting_region, assign_regions
@@ -17,7 +17,9 @@ from newsletter.models import Feed, Region, db
 
 
 class ImportForm(FlaskForm):  # type: ignore[misc]
-    url = URLField("Adresse de la page", validators=[Optional(), url(require_tld=False)])
+    url = URLField(
+        "Adresse de la page", validators=[Optional(), Length(max=2000), url(require_tld=False)]
+    )
     page = FileField("ou fichier HTML enregistré")
 
 
@@ -26,7 +28,10 @@ class RegionsForm(FlaskForm):  # type: ignore[misc]
 
 
 class FeedForm(FlaskForm):  # type: ignore[misc]
-    url = URLField("Adresse du flux", validators=[DataRequired(), url(require_tld=False)])
+    # 2000: the column's size (models/article.py).
+    url = URLField(
+        "Adresse du flux", validators=[DataRequired(), Length(max=2000), url(require_tld=False)]
+    )
 
 
 def _region_choices() -> list[tuple[str, str]]:

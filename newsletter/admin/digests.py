@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -32,7 +32,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from newsletter import jobs
@@ -49,8 +49,12 @@ from newsletter.digests.preview import preview, site_copy
 from newsletter.digests.status import digest_report
 from newsletter.digests.views import CSP
 from newsletter.models import REGIONS, Digest, db
+from newsletter.web.requests import column_max, parse_id
 
 LANGUAGES = [("fr", "Français"), ("en", "English")]
+MAX_EMAIL, MAX_INTRO = 254, 10_000
+# Dates a window can use: one day later and one time zone away still fit in a datetime.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES]
 
 
@@ -63,8 +67,21 @@ def _region_choices() -> list[SelectChoice]:
     return [SelectChoice(slug, name_fr) for slug, name_fr, _ in REGIONS]
 
 
+def _no_nul(form: FlaskForm, field: Any) -> None:
+    if field.data and "\x00" in str(field.data):
+        raise ValidationError("caractère NUL refusé.")
+
+
+def _day_in_range(form: FlaskForm, field: Any) -> None:
+    if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(f"entre {FIRST_DAY:%d/%m/%Y} et {LAST_DAY:%d/%m/%Y}.")
+
+
 class TestSendForm(FlaskForm):  # type: ignore[misc]
-    email = EmailField("Adresse", validators=[DataRequired()])
+    email = EmailField(
+        "Adresse",
+        validators=[DataRequired(), Length(max=MAX_EMAIL, message="254 caractères au plus.")],
+    )
     regions = RegionsField("Régions", validators=[DataRequired()])
     language = RadioField("Langue", choices=LANGUAGE_CHOICES, default="fr")
     digest = HiddenField()
@@ -72,20 +89,45 @@ class TestSendForm(FlaskForm):  # type: ignore[misc]
 
 class SpecialForm(FlaskForm):  # type: ignore[misc]
     regions = RegionsField("Régions (aucune cochée : toutes)")
-    since = DateField("Depuis le", validators=[Optional()])
-    until = DateField("Jusqu’au (inclus)", validators=[Optional()])
-    intro = TextAreaField("Introduction (texte simple)", validators=[Optional()])
-    pinned = IntegerField("Article à la une (id)", validators=[Optional()])
+    since = DateField("Depuis le", validators=[Optional(), _day_in_range])
+    until = DateField("Jusqu’au (inclus)", validators=[Optional(), _day_in_range])
+    intro = TextAreaField(
+        "Introduction (texte simple)",
+        validators=[
+            Optional(),
+            Length(max=MAX_INTRO, message=f"{MAX_INTRO} caractères au plus."),
+            _no_nul,
+        ],
+    )
+    pinned = IntegerField(
+        "Article à la une (id)",
+        validators=[
+            Optional(),
+            NumberRange(1, column_max(Digest.pinned_article_id), "pas un numéro d’article."),
+        ],
+    )
     # Made when the form is shown: a double submission makes one edition.
-    request_key = HiddenField()
+    request_key = HiddenField(validators=[Length(max=40)])
 
 
 def _preview_args() -> tuple[int | None, list[str], str]:
     known = {slug for slug, _, _ in REGIONS}
     regions = [r for r in request.args.getlist("regions") if r in known]
     language = request.args.get("language", "fr")
-    digest = request.args.get("digest", type=int)
-    return digest, regions, language if language in {"fr", "en"} else "fr"
+    return _digest_arg(), regions, language if language in {"fr", "en"} else "fr"
+
+
+def _digest_arg() -> int | None:
+    """?digest=ID: not a number is a 400; a number no digest can have, a 404."""
+    raw = request.args.get("digest", "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        abort(400, description="digest: un numéro d’édition est attendu.")
+    digest_id = parse_id(raw, Digest.id)
+    if digest_id is None:
+        abort(404)
+    return digest_id
 
 
 @bp.get("/digests/preview")
@@ -141,21 +183,29 @@ def digest_preview_frame() -> Response:
 def digest_test() -> Response:
     form = TestSendForm()
     form.regions.choices = _region_choices()
+    known = {slug for slug, _, _ in REGIONS}
+    digest_id = parse_id(form.digest.data, Digest.id) if form.digest.data else None
+    # Back to the preview with what was chosen, never with what was merely typed.
     target = url_for(
         "admin.digest_preview",
-        regions=form.regions.data or [],
-        language=form.language.data,
-        **({"digest": form.digest.data} if form.digest.data else {}),
+        regions=[slug for slug in form.regions.data or [] if slug in known],
+        language=form.language.data if form.language.data in {"fr", "en"} else "fr",
+        **({"digest": digest_id} if digest_id else {}),
     )
     if not form.validate_on_submit():
-        flash("Choisissez au moins une région et une adresse.", "error")
+        if form.email.errors and form.email.data and len(form.email.data) > MAX_EMAIL:
+            flash(f"Adresse trop longue ({MAX_EMAIL} caractères au plus).", "error")
+        else:
+            flash("Choisissez au moins une région et une adresse.", "error")
+        return redirect(target)
+    if form.digest.data and digest_id is None:
+        flash("Édition inconnue.", "error")
         return redirect(target)
     try:
         address = validate_email(form.email.data, check_deliverability=False).normalized
     except EmailNotValidError:
         flash("Adresse invalide.", "error")
         return redirect(target)
-    digest_id = int(form.digest.data) if form.digest.data else None
     jobs.enqueue(
         "digests.send_test", address, list(form.regions.data), form.language.data, digest_id
     )
@@ -166,7 +216,7 @@ def digest_test() -> Response:
 
 @bp.route("/digests/special", methods=["GET", "POST"])
 @login_required
-def digest_special() -> str | Response:
+def digest_special() -> str | Response | tuple[str, int]:
     form = SpecialForm()
     form.regions.choices = _region_choices()
     if not form.is_submitted():
@@ -189,7 +239,18 @@ def digest_special() -> str | Response:
             flash(str(exc), "error")
         else:
             return redirect(url_for("admin.digest_show", digest_id=edition.digest.id))
-    return render_template("admin/digest_special.html", form=form)
+    if not form.is_submitted():
+        return render_template("admin/digest_special.html", form=form)
+    _drop_overlong(form)
+    return render_template("admin/digest_special.html", form=form), 400
+
+
+def _drop_overlong(form: FlaskForm) -> None:
+    """A value refused for its length or form goes back empty: a page never echoes 1 MB."""
+    for field in form:
+        limit = next((v.max for v in field.validators if isinstance(v, Length)), 100)
+        if field.errors and any(len(str(raw)) > limit for raw in field.raw_data or []):
+            field.raw_data, field.data = [], None
 
 
 class SettleForm(FlaskForm):  # type: ignore[misc]

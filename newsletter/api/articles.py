@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from newsletter.api import bp
 from newsletter.api.auth import token_required
-from newsletter.ingest.articles import upsert_article
+from newsletter.ingest.articles import MAX_URL, upsert_article
 from newsletter.ingest.feeds import IngestOptions
 from newsletter.ingest.payload import (
     InvalidArticle,
@@ -27,7 +27,7 @@ MAX_LIST = 500
 @token_required
 def save_article() -> tuple[Response, int]:
     """Create an article, or update the one with the same guid (the URL when none is given)."""
-    payload = request.get_json(silent=True)
+    payload = request.get_json()
     try:
         data = article_from_payload(payload, options=IngestOptions.from_config())
     except InvalidArticle as exc:
@@ -77,7 +77,7 @@ def list_articles() -> tuple[Response, int]:
 def _limit(raw: str, errors: dict[str, list[str]]) -> int:
     if not raw:
         return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_LIST:
         errors["limit"] = [f"a whole number from 1 to {MAX_LIST}"]
         return 100
     return int(raw)
@@ -91,10 +91,12 @@ def _invalid(errors: dict[str, Any]) -> tuple[Response, int]:
 @bp.post("/feeds")
 @token_required
 def register_feed() -> tuple[Response, int]:
-    payload = request.get_json(silent=True)
+    payload = request.get_json()
     url = payload.get("url") if isinstance(payload, dict) else None
     if not isinstance(url, str) or not url.strip():
         return _invalid({"url": ["required"]})
+    if len(url.strip()) > MAX_URL:
+        return _invalid({"url": [f"at most {MAX_URL} characters"]})
     try:
         feed, created = add_feed(url)
     except ValueError:

@@ -77,7 +77,7 @@ def settle_uncertain(digest_id: int) -> tuple[Response, int]:
     """{"message_ids": [...]}: those the relay's log shows accepted become sent."""
     if missing := _not_found(digest_id):
         return missing
-    data = request.get_json(silent=True)
+    data = request.get_json()
     ids = data.get("message_ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         message = 'expected {"message_ids": ["<id@domain>", ...]}'

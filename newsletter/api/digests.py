@@ -11,8 +11,12 @@ from newsletter.api import bp
 from newsletter.api.auth import token_required
 from newsletter.digests.editions import EditionError, parse_moment, plan_special, plan_weekly
 from newsletter.digests.status import digest_report
+from newsletter.models import Digest
+from newsletter.web.requests import parse_id
 
 FIELDS = {"kind", "regions", "since", "until", "intro", "pinned_article_id", "request_key"}
+# An introduction is a paragraph or two above the articles; the regions are seven.
+MAX_INTRO, MAX_REGIONS = 10_000, 50
 
 
 @bp.post("/digests")
@@ -23,19 +27,42 @@ def create_digest() -> tuple[Response, int] | tuple[Response, int, dict[str, str
     201 with the new digest; 200 with the existing one when the edition already exists
     (this week's weekly, or a special with the same request key / Idempotency-Key header).
     """
-    data = request.get_json(silent=True)
+    data = request.get_json()
     if not isinstance(data, dict):
         return _error("a JSON object is required"), 400
     unknown = sorted(set(data) - FIELDS)
     if unknown:
         return _error(f"unknown field(s): {', '.join(unknown)}"), 400
+    if errors := _out_of_range(data):
+        field, message = next(iter(errors.items()))
+        return jsonify(error="invalid", message=f"{field} {message}", errors=errors), 422
     try:
         edition = _plan(data)
     except (EditionError, TypeError, ValueError) as exc:
         return _error(str(exc)), 400
+    except OverflowError:  # a date beyond year 9999 or before year 1 once in UTC
+        return _error("since and until must be dates between the years 1 and 9999"), 400
     report = digest_report(edition.digest.id)
     location = {"Location": url_for("api.show_digest", digest_id=edition.digest.id)}
     return jsonify(report), (201 if edition.created else 200), location
+
+
+def _out_of_range(data: dict[str, Any]) -> dict[str, str]:
+    """Values of the right type that no column or edition can hold, by field."""
+    errors = {}
+    pinned = data.get("pinned_article_id")
+    if type(pinned) is int and parse_id(pinned, Digest.pinned_article_id) is None:
+        errors["pinned_article_id"] = "is not an article id (out of range)"
+    intro = data.get("intro")
+    if isinstance(intro, str) and len(intro) > MAX_INTRO:
+        errors["intro"] = f"must be at most {MAX_INTRO} characters"
+    for name in ("since", "until"):
+        if isinstance(data.get(name), str) and len(data[name]) > 40:
+            errors[name] = "is not a date (YYYY-MM-DD or ISO 8601 date and time)"
+    regions = data.get("regions")
+    if isinstance(regions, list) and len(regions) > MAX_REGIONS:
+        errors["regions"] = f"must name at most {MAX_REGIONS} regions"
+    return errors
 
 
 def _plan(data: dict[str, Any]) -> Any:

@@ -19,6 +19,7 @@ from newsletter.delivery.bounces import Outcome, apply_events
 from newsletter.delivery.bounces_parse import Junk, parse_body
 from newsletter.extensions import csrf, limiter
 from newsletter.models import db
+from newsletter.web.requests import InvalidJson, load_json
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,12 @@ def receive_bounces() -> tuple[Response, int]:
     if not hmac.compare_digest(given.encode(), signature(secret, body).encode()):
         log.warning("bounces.bad_signature ip=%s present=%s", request.remote_addr, bool(given))
         return _refuse(403, "bad-signature", f"{SIGNATURE_HEADER} missing or wrong")
+    if _looks_like_json(body, request.mimetype or ""):
+        try:
+            load_json(body)  # the API's limits: depth, 64-bit numbers, no NUL
+        except InvalidJson as exc:
+            log.warning("bounces.junk source=webhook reason=%s", exc)
+            return _refuse(400, "junk", str(exc))
     try:
         events = parse_body(body, request.mimetype or "")
     except Junk as exc:
@@ -70,6 +77,11 @@ def receive_bounces() -> tuple[Response, int]:
         status="ignored" if ignored else "processed",
         events=[outcome.value for outcome in outcomes],
     ), 202 if ignored else 200
+
+
+def _looks_like_json(body: bytes, mimetype: str) -> bool:
+    """What parse_body reads as JSON: by content type, or by its first character."""
+    return "json" in mimetype or body.lstrip()[:1] in (b"{", b"[")
 
 
 def _refuse(status: int, error: str, reason: str) -> tuple[Response, int]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from newsletter.ingest.clean import cut_lead
+from newsletter.ingest.clean import cut_lead, plain_text
 from newsletter.models import Article, Region, Section, article_regions, db, utcnow
 
 # The column sizes of articles (see models/article.py).
 MAX_URL, MAX_TITLE, MAX_AUTHOR = 2000, 500, 200
+# A summary is a lead, not the article: the API refuses longer ones, other sources are cut.
+MAX_SUMMARY = 10_000
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,17 @@ def fit_columns(data: ArticleData) -> ArticleData:
     """Cut what a source made too long for its column: one long title must not fail a feed."""
     image = data.image_url if data.image_url and len(data.image_url) <= MAX_URL else None
     author = data.author[:MAX_AUTHOR].strip() if data.author else None
-    return replace(data, title=cut_lead(data.title, MAX_TITLE), author=author, image_url=image)
+    lead_html = data.lead_html
+    if len(lead_html) > MAX_SUMMARY:
+        # Cutting HTML would leave tags open: keep the start of its text instead.
+        lead_html = f"<p>{html.escape(cut_lead(plain_text(lead_html), MAX_SUMMARY // 2))}</p>"
+    return replace(
+        data,
+        title=cut_lead(data.title, MAX_TITLE),
+        author=author,
+        image_url=image,
+        lead_html=lead_html,
+    )
 
 
 def _regions(slugs: tuple[str, ...]) -> list[Region]:

@@ -6,13 +6,20 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from newsletter.ingest.articles import ArticleData
+from newsletter.ingest.articles import MAX_SUMMARY, ArticleData
 from newsletter.ingest.classify import SECTION_ALIASES, classify, normalize
 from newsletter.ingest.clean import cut_lead, plain_text, sanitize_html
 from newsletter.ingest.feeds import IngestOptions
 from newsletter.models import Article, Section
 
-LIMITS = {"url": 2000, "guid": 2000, "title": 500, "author": 200, "image_url": 2000}
+# The column sizes (models/article.py), and what a lead may hold: no one reads 10,000 characters
+# in an email.
+LIMITS = {
+    "url": 2000, "guid": 2000, "title": 500, "author": 200, "image_url": 2000,
+    "summary": MAX_SUMMARY,
+}  # fmt: skip
+# Labels, not text: a few per article.
+MAX_LABELS, MAX_LABEL_LENGTH = 50, 100
 FIELDS = {
     "guid", "url", "title", "published_at", "summary", "author", "section", "regions",
     "tags", "image_url",
@@ -44,12 +51,11 @@ def article_from_payload(payload: Any, *, options: IngestOptions) -> ArticleData
     for name, value in (("url", url), ("image_url", image_url)):
         if value and urlsplit(value).scheme not in {"http", "https"}:
             fail(name, "must be an absolute http(s) URL")
-    for name, limit in LIMITS.items():
-        value = text.get(name) if name != "image_url" else image_url
-        if value and len(value) > limit:
-            fail(name, f"at most {limit} characters")
-    published_at = _datetime(payload.get("published_at"), "published_at", fail)
     summary = _string(payload, "summary", fail) or ""
+    for name, value in {**text, "image_url": image_url, "summary": summary}.items():
+        if value and len(value) > LIMITS[name]:
+            fail(name, f"at most {LIMITS[name]} characters")
+    published_at = _datetime(payload.get("published_at"), "published_at", fail)
     section = _section(payload.get("section"), fail)
     region_slugs: list[str] = []
     for label in _strings(payload, "regions", fail):
@@ -96,9 +102,12 @@ def article_json(article: Article) -> dict[str, Any]:
 
 
 def parse_since(raw: str) -> datetime:
-    """An ISO 8601 time; a time without zone is UTC. Raises ValueError."""
+    """An ISO 8601 time; a time without zone is UTC. Raises ValueError (also when out of range)."""
     moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"out of range: {raw!r}") from None
 
 
 def _string(payload: dict[str, Any], name: str, fail: Any) -> str | None:
@@ -121,6 +130,9 @@ def _strings(payload: dict[str, Any], name: str, fail: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         fail(name, "must be a list of strings")
         return []
+    if len(value) > MAX_LABELS or any(len(item) > MAX_LABEL_LENGTH for item in value):
+        fail(name, f"at most {MAX_LABELS} of at most {MAX_LABEL_LENGTH} characters each")
+        return []
     return value
 
 
@@ -138,7 +150,11 @@ def _datetime(value: Any, name: str, fail: Any) -> datetime | None:
     if moment.tzinfo is None:
         fail(name, "must include a time zone (Z or +hh:mm)")
         return None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC date
+        fail(name, "is out of range")
+        return None
 
 
 def _section(value: Any, fail: Any) -> Section | None:

@@ -90,9 +90,12 @@ def test_invalid_input_answers_422_field_by_field(
         "regions": ["unknown region: Europe de l'Est"],
         "tags": ["must be a list of strings"],
     }
+    not_an_object = client.post("/api/v1/articles", json=["x"], headers=auth)
+    assert not_an_object.status_code == 422
+    assert not_an_object.get_json()["errors"] == {"body": ["expected a JSON object"]}
     not_json = client.post("/api/v1/articles", data="x", headers=auth)
-    assert not_json.status_code == 422
-    assert not_json.get_json()["errors"] == {"body": ["expected a JSON object"]}
+    assert not_json.status_code == 415
+    assert not_json.get_json()["error"] == "unsupported-media-type"
 
 
 def test_listing_filters_by_region_and_since(
