@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.wrappers import Response as FlaskResponse
 from flask_limiter import RequestLimit
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -50,7 +51,7 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("Password", validators=[DataRequired()])
 
 
-def too_many_attempts(limit: RequestLimit | None = None) -> Response:
+def too_many_attempts(limit: RequestLimit | None = None) -> FlaskResponse:
     """One answer for an IP or an account over its limit, whether or not the account exists."""
     page = render_template("admin/login.html", form=LoginForm(), too_many=True)
     return make_response(page, 429)

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from newsletter.models.base import db, str_enum, utcnow
+from newsletter.models.base import Model, db, str_enum, utcnow
 from newsletter.models.region import Region
 
 
@@ -34,7 +34,7 @@ article_regions = sa.Table(
 )
 
 
-class Feed(db.Model):
+class Feed(Model):
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class Feed(db.Model):
         return f"<Feed {self.url}>"
 
 
-class Article(db.Model):
+class Article(Model):
     __tablename__ = "articles"
 
     id: Mapped[int] = mapped_column(primary_key=True)

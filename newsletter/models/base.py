@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -55,6 +56,10 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # Every model maps one Table (never a join or a subquery): Model.__table__.update().
+        __table__: ClassVar[sa.Table]
+
     registry = sa.orm.registry(
         metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
@@ -62,3 +67,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# What every model subclasses. At run time db.Model (Flask-SQLAlchemy's table names, query
+# property and binds, built on Base); mypy cannot take a class from an attribute of an object,
+# so to the type checker it is Base, which db.Model is made from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
+
+def execute_dml(statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
+    """db.session.execute for an INSERT, UPDATE or DELETE: what it returns is a CursorResult,
+    whose rowcount counts the rows matched, though Session.execute is typed as a plain Result."""
+    return cast(sa.CursorResult[Any], db.session.execute(statement, params))

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.models.base import db, str_enum, utcnow
+from newsletter.models.base import Model, db, str_enum, utcnow
 from newsletter.models.digest import Digest, DigestStatus
 
 
@@ -29,7 +29,7 @@ class DeliveryState(enum.StrEnum):
 OPEN_STATES = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.DEFERRED)
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         sa.UniqueConstraint("digest_id", "subscriber_id"),
@@ -94,7 +94,7 @@ def forget_readers(subscriber_ids: Any) -> None:
     )
 
 
-class BounceEvent(db.Model):
+class BounceEvent(Model):
     """A bounce or complaint report, applied once: its key makes the same report twice a no-op."""
 
     __tablename__ = "bounce_events"

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.models.base import db, str_enum, utcnow
+from newsletter.models.base import Model, str_enum, utcnow
 
 
 class DigestKind(enum.StrEnum):
@@ -24,7 +24,7 @@ class DigestStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Digest(db.Model):
+class Digest(Model):
     __tablename__ = "digests"
     __table_args__ = (sa.Index("ix_digests_kind_window_end", "kind", "window_end"),)
 

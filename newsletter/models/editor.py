@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from newsletter.models.base import db, utcnow
+from newsletter.models.base import Model, utcnow
 
 TOKEN_PREFIX = "nlt_"
 
@@ -21,7 +21,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Editor(db.Model):
+class Editor(Model):
     __tablename__ = "editors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +68,7 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-class EditorSession(db.Model):
+class EditorSession(Model):
     """One login: the session cookie holds a random value, this row its hash.
 
     A session is live while not revoked, its editor active and younger than
@@ -89,7 +89,7 @@ class EditorSession(db.Model):
     revoked_at: Mapped[datetime | None]
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)

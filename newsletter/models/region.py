@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.models.base import db
+from newsletter.models.base import Model
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
 
     id: Mapped[int] = mapped_column(primary_key=True)

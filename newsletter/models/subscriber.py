@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from newsletter.models.base import db, str_enum, utcnow
+from newsletter.models.base import Model, db, str_enum, utcnow
 from newsletter.models.region import Region
 
 
@@ -57,7 +57,7 @@ subscriber_regions = sa.Table(
 )
 
 
-class Subscriber(db.Model):
+class Subscriber(Model):
     __tablename__ = "subscribers"
     __table_args__ = (
         # Planning a digest selects confirmed readers in id order.
@@ -94,7 +94,7 @@ class Subscriber(db.Model):
         return f"<Subscriber {self.id} {self.status}>"
 
 
-class ConsentEvent(db.Model):
+class ConsentEvent(Model):
     """Append-only proof of opt-in and opt-out."""
 
     __tablename__ = "consent_events"
@@ -113,7 +113,7 @@ class ConsentEvent(db.Model):
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
 
-class Suppression(db.Model):
+class Suppression(Model):
     """Addresses that may never be added again, kept only as a keyed hash."""
 
     __tablename__ = "suppressions"
