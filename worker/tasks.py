@@ -27,6 +27,14 @@ def poll_feed(feed_id: int) -> None:
     poll(feed_id)
 
 
+@shared_task(name="ingest.import_page")
+def import_page(import_id: int) -> None:
+    """An editor's page import: fetched and read here, not in the web request."""
+    from newsletter.ingest.page import run_import
+
+    run_import(import_id)
+
+
 @shared_task(name="subscriptions.purge_pending")
 def purge_pending() -> None:
     from flask import current_app

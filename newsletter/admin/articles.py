@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
@@ -11,9 +11,12 @@ from wtforms.validators import DataRequired, Length, Optional, url
 
 from newsletter.admin.views import bp, login_required
 from newsletter.ingest.articles import articles_awaiting_region, assign_regions
-from newsletter.ingest.page import PageError, import_page
+from newsletter.ingest.page import PageError, queue_import
 from newsletter.ingest.polling import add_feed
-from newsletter.models import Feed, Region, db
+from newsletter.models import Feed, PageImport, Region, db
+
+OUTCOMES = {"created": "importé", "updated": "mis à jour", "unchanged": "déjà à jour"}
+RECENT_IMPORTS = 10
 
 
 class ImportForm(FlaskForm):  # type: ignore[misc]
@@ -43,9 +46,14 @@ def _region_choices() -> list[tuple[str, str]]:
 @login_required
 def articles() -> str:
     feeds = db.session.execute(db.select(Feed).order_by(Feed.id)).scalars().all()
+    imports = db.session.execute(
+        db.select(PageImport).order_by(PageImport.id.desc()).limit(RECENT_IMPORTS)
+    ).scalars()
     return render_template(
         "admin/articles.html",
         import_form=ImportForm(),
+        imports=list(imports),
+        outcomes=OUTCOMES,
         feed_form=FeedForm(),
         region_choices=_region_choices(),
         awaiting=articles_awaiting_region(),
@@ -56,6 +64,7 @@ def articles() -> str:
 @bp.post("/articles/import")
 @login_required
 def import_article() -> Response:
+    """Queue the import and answer at once: a worker fetches and reads the page."""
     form = ImportForm()
     if not form.validate_on_submit():
         _flash_errors(form)
@@ -67,18 +76,23 @@ def import_article() -> Response:
             content = upload.stream.read(limit + 1)
             if len(content) > limit:
                 raise PageError(f"the file is larger than {limit} bytes")
-            article, outcome = import_page(upload.filename, content=content)
+            queued = queue_import(upload.filename, content=content, editor_id=g.editor.id)
         elif form.url.data:
-            article, outcome = import_page(form.url.data)
+            queued = queue_import(form.url.data, editor_id=g.editor.id)
         else:
             raise PageError("give the page's address or a saved HTML file")
     except PageError as exc:
         flash(f"Import impossible : {exc}", "error")
         return redirect(url_for("admin.articles"))
-    done = {"created": "importé", "updated": "mis à jour", "unchanged": "déjà à jour"}[outcome]
-    note = "" if article.regions else " Il n’a pas de région : donnez-lui en une ci-dessous."
-    flash(f"Article {done} : {article.title}.{note}", "success")
-    return redirect(url_for("admin.articles"))
+    return redirect(url_for("admin.page_import", import_id=queued.id), code=303)
+
+
+@bp.get("/articles/imports/<int:import_id>")
+@login_required
+def page_import(import_id: int) -> str:
+    """Where an import stands; reading it changes nothing."""
+    row = db.get_or_404(PageImport, import_id)
+    return render_template("admin/articles_import.html", row=row, outcomes=OUTCOMES)
 
 
 @bp.post("/articles/<int:article_id>/regions")

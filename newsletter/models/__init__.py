@@ -12,6 +12,7 @@ from newsletter.models.delivery import (
 )
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
 from newsletter.models.editor import ApiToken, Editor, EditorSession
+from newsletter.models.page_import import ImportState, PageImport
 from newsletter.models.region import REGIONS, Region
 from newsletter.models.subscriber import (
     ConsentEvent,
@@ -42,6 +43,8 @@ __all__ = [
     "Editor",
     "EditorSession",
     "Feed",
+    "ImportState",
+    "PageImport",
     "Region",
     "Section",
     "Subscriber",

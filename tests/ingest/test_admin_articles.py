@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from typing import Any
@@ -13,12 +14,14 @@ from flask.testing import FlaskClient
 from newsletter.admin.accounts import save_editor
 from newsletter.ingest.feeds import ingest_file
 from newsletter.ingest.polling import add_feed, poll_feed
-from newsletter.models import Article, Feed, db
+from newsletter.models import Article, Feed, ImportState, PageImport, db
 from tests.ingest.conftest import FIXTURES, LOCAL_FETCHES
 from tests.ingest.feedserver import FeedServer, Reply
 
 PAGE = FIXTURES / "article-page.html"
 ATOM = FIXTURES / "revue-internationale-atom.xml"
+URL = "https://www.revue-internationale.example/2021/12/pourparlers-russo-americains-en-janvier/"
+TITLE = "Pourparlers russo-américains en janvier"
 
 
 def _token(html: str) -> str:
@@ -30,7 +33,7 @@ def _token(html: str) -> str:
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     # Every test logs in: the login rate limit is not what these tests are about.
-    return {**LOCAL_FETCHES, "RATELIMIT_ENABLED": False}
+    return {**LOCAL_FETCHES, "RATELIMIT_ENABLED": False, "FEED_MAX_BYTES": 100_000}
 
 
 @pytest.fixture
@@ -59,21 +62,31 @@ def test_the_articles_page_is_for_logged_in_editors(client: FlaskClient) -> None
     assert response.headers["Location"].startswith("/admin/login")
 
 
-def test_an_editor_imports_a_page_by_uploading_it(editor: FlaskClient) -> None:
-    token = _token(_page(editor))
-
+def _import(editor: FlaskClient, data: dict[str, Any]) -> str:
+    """Post the import form; the answer is at once a 303 to the import's own page."""
     response = editor.post(
         "/admin/articles/import",
-        data={"csrf_token": token, "url": "", "page": (io.BytesIO(PAGE.read_bytes()), "a.html")},
+        data={"csrf_token": _token(_page(editor)), **data},
         content_type="multipart/form-data",
-        follow_redirects=True,
     )
+    assert response.status_code == 303
+    assert re.fullmatch(r"/admin/articles/imports/\d+", response.headers["Location"])
+    return response.headers["Location"]
 
-    assert "Article importé : Pourparlers russo-américains en janvier." in response.get_data(
-        as_text=True
-    )
+
+def test_an_editor_imports_a_page_by_uploading_it(editor: FlaskClient) -> None:
+    status = _import(editor, {"url": "", "page": (io.BytesIO(PAGE.read_bytes()), "a.html")})
+
+    shown = editor.get(status).get_data(as_text=True)
+    assert "Article importé :" in shown
+    assert f'<a href="{URL}" rel="noopener noreferrer">{TITLE}</a>' in shown
+    assert "Régions : Russie, Amériques" in shown
+    assert "Fichier : a.html" in shown
     article = db.session.execute(db.select(Article)).scalar_one()
     assert [r.slug for r in article.regions] == ["russie", "ameriques"]
+    # The upload was only kept for the worker.
+    db.session.expire_all()
+    assert db.session.execute(db.select(PageImport.content)).scalar_one() is None
 
 
 def test_an_editor_imports_a_page_by_its_address(
@@ -82,27 +95,85 @@ def test_an_editor_imports_a_page_by_its_address(
     feed_server.routes["/page/"] = Reply(
         body=PAGE.read_bytes(), headers={"Content-Type": "text/html"}
     )
-    token = _token(_page(editor))
 
-    page = editor.post(
-        "/admin/articles/import",
-        data={"csrf_token": token, "url": feed_server.url("/page/")},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    status = _import(editor, {"url": feed_server.url("/page/")})
 
-    assert page.count("Article importé : Pourparlers russo-américains en janvier.") == 1
+    shown = editor.get(status).get_data(as_text=True)
+    assert shown.count(f"{TITLE}</a>") == 1 and "Article importé :" in shown
+    articles = _page(editor)
+    assert "Imports récents" in articles and f'href="{status}"' in articles
+    assert "importé</td>" in articles.replace("\n", "").replace("  ", "")
+
+
+def test_importing_the_same_page_again_says_it_is_already_up_to_date(
+    editor: FlaskClient,
+) -> None:
+    upload = {"url": "", "page": (io.BytesIO(PAGE.read_bytes()), "a.html")}
+    _import(editor, upload)
+
+    again = _import(editor, {"url": "", "page": (io.BytesIO(PAGE.read_bytes()), "a.html")})
+
+    assert "Article déjà à jour :" in editor.get(again).get_data(as_text=True)
+    assert len(db.session.execute(db.select(Article)).scalars().all()) == 1
 
 
 def test_an_import_that_fails_says_why(editor: FlaskClient, feed_server: FeedServer) -> None:
-    token = _token(_page(editor))
+    status = _import(editor, {"url": feed_server.url("/missing/")})
 
-    page = editor.post(
+    shown = editor.get(status).get_data(as_text=True)
+    assert "Import impossible : could not fetch" in shown and "HTTP 404 Not Found" in shown
+    assert db.session.execute(db.select(Article)).first() is None
+    assert "échec" in _page(editor)
+
+
+def test_a_queued_import_shows_it_is_waiting_and_reading_its_page_changes_nothing(
+    editor: FlaskClient, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/page/"] = Reply(body=PAGE.read_bytes())
+    # Queued, its task not yet taken by a worker.
+    row = PageImport(source=feed_server.url("/page/"))
+    db.session.add(row)
+    db.session.commit()
+    status = f"/admin/articles/imports/{row.id}"
+
+    first = editor.get(status)
+    second = editor.get(status)
+
+    assert first.status_code == second.status_code == 200
+    assert "Import en attente" in first.get_data(as_text=True)
+    assert "Adresse : " + feed_server.url("/page/") in first.get_data(as_text=True)
+    assert feed_server.requests == []
+    db.session.expire_all()
+    assert db.session.get(PageImport, row.id).state is ImportState.QUEUED
+    assert db.session.execute(db.select(Article)).first() is None
+
+
+def test_an_unknown_import_is_a_404(editor: FlaskClient) -> None:
+    assert editor.get("/admin/articles/imports/999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"url": ""}, "give the page's address or a saved HTML file"),
+        ({"url": "ftp://example.com/page.html"}, "Adresse de la page : "),
+        ({"url": "pas une adresse"}, "Adresse de la page : "),
+        ({"page": (io.BytesIO(b"<p>" * 40_000), "big.html")}, "larger than 100000 bytes"),
+    ],
+)
+def test_an_import_that_cannot_be_queued_is_refused_on_the_articles_page(
+    editor: FlaskClient, data: dict[str, Any], message: str
+) -> None:
+    response = editor.post(
         "/admin/articles/import",
-        data={"csrf_token": token, "url": feed_server.url("/missing/")},
+        data={"csrf_token": _token(_page(editor)), **data},
+        content_type="multipart/form-data",
         follow_redirects=True,
-    ).get_data(as_text=True)
+    )
 
-    assert "Import impossible : could not fetch" in page and "HTTP 404" in page
+    assert response.request.path == "/admin/articles"
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert db.session.execute(db.select(PageImport)).first() is None
 
 
 def test_an_editor_gives_regions_to_an_article_that_had_none(editor: FlaskClient) -> None:
