@@ -103,7 +103,7 @@ def _check_database(app: Flask) -> None:
             with db.engine.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError as exc:
-            reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise ConfigError("DATABASE_URL", f"cannot connect to the database: {reason}") from None
 
 

@@ -186,11 +186,12 @@ def digest_test() -> Response:
     known = {slug for slug, _, _ in REGIONS}
     digest_id = parse_id(form.digest.data, Digest.id) if form.digest.data else None
     # Back to the preview with what was chosen, never with what was merely typed.
+    chosen: dict[str, Any] = {"digest": digest_id} if digest_id else {}
     target = url_for(
         "admin.digest_preview",
         regions=[slug for slug in form.regions.data or [] if slug in known],
         language=form.language.data if form.language.data in {"fr", "en"} else "fr",
-        **({"digest": digest_id} if digest_id else {}),
+        **chosen,
     )
     if not form.validate_on_submit():
         if form.email.errors and form.email.data and len(form.email.data) > MAX_EMAIL:

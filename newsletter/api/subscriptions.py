@@ -6,9 +6,9 @@ send, and browsers only let the configured CORS_ORIGINS read the answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from flask import jsonify, request
+from flask import Flask, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask.wrappers import Response
 from flask_babel import gettext
@@ -30,7 +30,7 @@ def _allow_origins(state: BlueprintSetupState) -> None:
     origins = state.app.config["CORS_ORIGINS"]
     if origins:
         CORS(
-            state.app,
+            cast(Flask, state.app),  # typed as Flask's sans-IO base; a Flask app at run time
             resources={f"{bp.url_prefix}{PATH}": {"origins": origins}},
             methods=["POST"],
             allow_headers=["Content-Type"],

@@ -34,6 +34,7 @@ from newsletter.models import (
     db,
     utcnow,
 )
+from newsletter.models.base import execute_dml
 from newsletter.models.subscriber import new_nonce
 from newsletter.subscriptions.addresses import AddressError, email_hmac, normalize_address
 from newsletter.subscriptions.preferences import _cancel_open_deliveries
@@ -125,7 +126,7 @@ def _hard_bounce(subscriber: Subscriber, event: Event, source: str) -> Outcome:
     )
     threshold = max(1, current_app.config["SEND_HARD_BOUNCES"])
     now = utcnow()
-    bounced = db.session.execute(
+    bounced = execute_dml(
         s.update()
         .where(
             s.c.id == subscriber.id,
@@ -145,7 +146,7 @@ def _hard_bounce(subscriber: Subscriber, event: Event, source: str) -> Outcome:
 def _complaint(subscriber: Subscriber, event: Event, source: str) -> Outcome:
     # The same conditional UPDATE as the preference centre's unsubscribe, with its own kind.
     now = utcnow()
-    changed = db.session.execute(
+    changed = execute_dml(
         db.update(Subscriber)
         .where(Subscriber.id == subscriber.id, Subscriber.status.in_(_ACTIVE))
         .values(

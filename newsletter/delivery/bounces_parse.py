@@ -213,8 +213,9 @@ def _original_headers(message: Message) -> Message | None:
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
         if content_type == "text/rfc822-headers":
-            text = part.get_payload(decode=True) or b""
-            return HeaderParser().parsestr(text.decode("utf-8", "replace"))
+            text = part.get_payload(decode=True)
+            raw = text if isinstance(text, bytes) else b""
+            return HeaderParser().parsestr(raw.decode("utf-8", "replace"))
     return None
 
 

@@ -16,6 +16,7 @@ from flask import current_app
 from newsletter import jobs
 from newsletter.delivery import halt
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db, utcnow
+from newsletter.models.base import execute_dml
 
 deliveries = Delivery.__table__
 digests = Digest.__table__
@@ -41,7 +42,7 @@ def _status(digest_id: int) -> DigestStatus | None:
 
 def pause(digest_id: int, *, reason: str = "paused by an editor") -> None:
     """sending → paused, with the reason shown to editors."""
-    changed = db.session.execute(
+    changed = execute_dml(
         digests.update()
         .where(digests.c.id == digest_id, digests.c.status == DigestStatus.SENDING.value)
         .values(status=DigestStatus.PAUSED.value, pause_reason=reason[:1000])
@@ -68,7 +69,7 @@ def pause(digest_id: int, *, reason: str = "paused by an editor") -> None:
 
 def resume(digest_id: int) -> None:
     """paused → sending; drains are enqueued once that is committed."""
-    changed = db.session.execute(
+    changed = execute_dml(
         digests.update()
         .where(digests.c.id == digest_id, digests.c.status == DigestStatus.PAUSED.value)
         .values(status=DigestStatus.SENDING.value, pause_reason=None)
@@ -86,7 +87,7 @@ def resume(digest_id: int) -> None:
 
 def cancel(digest_id: int) -> int:
     """Stop for good: every row not yet handed over becomes cancelled. Returns that count."""
-    changed = db.session.execute(
+    changed = execute_dml(
         digests.update()
         .where(
             digests.c.id == digest_id,
@@ -100,7 +101,7 @@ def cancel(digest_id: int) -> int:
         status = _status(digest_id)
         db.session.rollback()
         raise NotAllowed(f"digest {digest_id} is {status or 'unknown'}; it cannot be cancelled")
-    cancelled = db.session.execute(
+    cancelled = execute_dml(
         deliveries.update()
         .where(
             sa.or_(

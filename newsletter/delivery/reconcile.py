@@ -25,6 +25,7 @@ from newsletter.models import (
     in_digests,
     utcnow,
 )
+from newsletter.models.base import execute_dml
 
 log = logging.getLogger("newsletter.delivery")
 deliveries = Delivery.__table__
@@ -54,13 +55,13 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
         deliveries.c.lease_expires_at < now,
     )
     # A lease ran out before the handoff: provably not sent, claim it again.
-    reclaimed = db.session.execute(
+    reclaimed = execute_dml(
         deliveries.update()
         .where(expired_lease, deliveries.c.handoff_at.is_(None))
         .values(state=DeliveryState.PENDING.value, lease_token=None, lease_expires_at=None)
     ).rowcount
     # After the handoff: it may have reached the server. Never re-sent automatically.
-    uncertain = db.session.execute(
+    uncertain = execute_dml(
         deliveries.update()
         .where(expired_lease, deliveries.c.handoff_at.is_not(None))
         .values(
@@ -72,7 +73,7 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
         )
     ).rowcount
     max_age = timedelta(hours=config["SEND_MAX_AGE_HOURS"])
-    expired = db.session.execute(
+    expired = execute_dml(
         deliveries.update()
         .where(
             in_digests(*UNFINISHED),

@@ -29,6 +29,7 @@ from newsletter.models import (
     db,
     utcnow,
 )
+from newsletter.models.base import execute_dml
 
 deliveries = Delivery.__table__
 # Angle-bracketed ids, however the log line frames them (message-id=<…>, Message-ID: <…>).
@@ -102,7 +103,7 @@ def send_again(digest_id: int) -> int:
         status = digest.status.value if digest else "unknown"
         db.session.rollback()
         raise NotAllowed(f"digest {digest_id} is {status}; its uncertain rows stay as they are")
-    count = db.session.execute(
+    count = execute_dml(
         deliveries.update()
         .where(deliveries.c.digest_id == digest_id, deliveries.c.state == DeliveryState.UNCERTAIN)
         .values(

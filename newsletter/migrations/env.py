@@ -8,7 +8,8 @@ from flask import current_app
 
 config = context.config
 # Keep the loggers the app already configured; alembic.ini only sets alembic's own.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db

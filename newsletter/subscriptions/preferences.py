@@ -21,6 +21,7 @@ from newsletter.models import (
     in_digests,
     utcnow,
 )
+from newsletter.models.base import execute_dml
 from newsletter.models.subscriber import new_nonce
 from newsletter.subscriptions.addresses import email_hmac
 from newsletter.subscriptions.service import Provenance, record, regions_for
@@ -57,7 +58,7 @@ def change_preferences(
 def unsubscribe(subscriber: Subscriber, provenance: Provenance) -> None:
     """Idempotent, and at once: deliveries not yet handed to SMTP are cancelled."""
     now = utcnow()
-    changed = db.session.execute(
+    changed = execute_dml(
         db.update(Subscriber)
         .where(
             Subscriber.id == subscriber.id,

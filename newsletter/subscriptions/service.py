@@ -21,6 +21,7 @@ from newsletter.models import (
     forget_readers,
     utcnow,
 )
+from newsletter.models.base import execute_dml
 from newsletter.models.subscriber import new_nonce
 from newsletter.subscriptions.addresses import email_hmac
 
@@ -131,13 +132,13 @@ def lift_suppression(email: str) -> bool:
     Removes the suppression and turns a bounced or complained reader into an unsubscribed
     one; the reader still has to subscribe and confirm. False when there was nothing to lift.
     """
-    removed = db.session.execute(
+    removed = execute_dml(
         db.delete(Suppression).where(
             Suppression.email_hmac == email_hmac(email),
             Suppression.reason.in_(BLOCKING_SUPPRESSIONS),
         )
     ).rowcount
-    reopened = db.session.execute(
+    reopened = execute_dml(
         db.update(Subscriber)
         .where(
             Subscriber.email == email,
@@ -162,7 +163,7 @@ def confirm(
         return ConfirmOutcome.INVALID
     # Claimed by a conditional UPDATE: two clicks at once confirm (and record) once.
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = execute_dml(
         db.update(Subscriber)
         .where(
             Subscriber.id == subscriber.id,
@@ -223,7 +224,7 @@ def purge_pending(*, older_than_days: int) -> int:
         .execution_options(synchronize_session=False)
     )
     forget_readers(stale)  # a reader back to pending after an unsubscribe has old rows
-    result = db.session.execute(
+    result = execute_dml(
         db.delete(Subscriber)
         .where(Subscriber.status == SubscriberStatus.PENDING, Subscriber.updated_at < cutoff)
         .execution_options(synchronize_session=False)

@@ -84,7 +84,7 @@ def read(purpose: Purpose, token: str, *, max_age: int | None = None) -> TokenDa
     except SignatureExpired as exc:
         # The signature was good, only too old: the payload can be trusted to offer a new link.
         try:
-            data = _data(serializer.load_payload(exc.payload))
+            data = _data(serializer.load_payload(exc.payload or b""))
         except BadSignature:
             raise InvalidToken from None
         raise ExpiredToken(data.subscriber_id, data.nonce) from None
