@@ -119,6 +119,12 @@ def test_reading_pages_and_the_api_writes_nothing_posting_records_the_use(
     db.session.expire_all()
     assert db.session.execute(db.select(ApiToken)).scalar_one().last_used_at is not None
 
+    seen = db.session.execute(db.select(EditorSession.last_seen_at)).scalars().all()
+    token = form_token(client, "/admin/")
+    client.post("/admin/articles/999999/regions", data={"csrf_token": token})
+    db.session.expire_all()
+    assert db.session.execute(db.select(EditorSession.last_seen_at)).scalars().all() != seen
+
 
 def test_a_token_whose_editor_row_is_gone_is_a_401(app: Flask, client: FlaskClient) -> None:
     save_editor("chef@example.com", "correct-horse")
