@@ -5,11 +5,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     NEWSLETTER_ENV=production INSTANCE_PATH=/app/instance
 WORKDIR /app
 
+# The pinned runtime dependencies first (a layer that only changes with the lock), then the
+# package itself without resolving anything again.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY newsletter ./newsletter
 COPY worker ./worker
 COPY templates ./templates
-RUN pip install -e . && useradd --create-home --uid 1000 newsletter \
+RUN pip install --no-deps -e . && useradd --create-home --uid 1000 newsletter \
     && mkdir -p /app/instance && chown newsletter /app/instance
 USER newsletter
 

@@ -8,15 +8,21 @@ DEV_MAILBOX_PORT ?= 1025
 BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
 export WEB_PORT DEV_MAILBOX_PORT BASE_URL
 
-.PHONY: run test install lint migrate demo clean
+.PHONY: run test install lint lock migrate demo clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The versions in requirements-dev.lock (runtime + dev tools), then the package itself.
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# After changing the dependencies in pyproject.toml: pin them again (scripts/lock).
+lock: install
+	BIN=$(BIN) bash scripts/lock
 
 migrate: install
 	$(BIN)/newsletter db upgrade
@@ -41,6 +47,7 @@ test: install
 lint: install
 	$(BIN)/ruff check newsletter worker tests bench
 	$(BIN)/ruff format --check newsletter worker tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

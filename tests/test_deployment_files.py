@@ -1,4 +1,5 @@
-"""docker-compose.yml, the Procfile and .env.example name real entry points and real settings.
+"""docker-compose.yml, the Procfile and .env.example name real entry points and real settings;
+the lock files pin what pyproject.toml asks for.
 
 No Docker engine runs here, so this checks what can be checked without one.
 """
@@ -16,6 +17,8 @@ import click
 import pytest
 import yaml
 from flask import Flask
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from newsletter.config import SETTINGS
 
@@ -104,3 +107,44 @@ def test_compose_and_env_example_set_only_variables_the_config_reads() -> None:
             names.add(line.split("=", 1)[0])
     unknown = names - set(SETTINGS) - FOREIGN_VARIABLES
     assert unknown == set()
+
+
+# What `make lock` writes: the runtime pins (the image), and those plus the dev extra.
+RUNTIME_LOCK, DEV_LOCK = "requirements.lock", "requirements-dev.lock"
+DEV_TOOLS = {"pytest", "mypy", "ruff", "honcho", "pip-tools", "playwright"}
+
+
+def pins(lock: str) -> dict[str, str]:
+    """{normalized name: version} of a pip-compile output (`name==version` lines)."""
+    found = {}
+    for line in (ROOT / lock).read_text().splitlines():
+        name, sep, version = line.partition("==")
+        if sep and not line.startswith((" ", "#")):
+            found[canonicalize_name(name)] = version.strip()
+    return found
+
+
+def test_the_locks_pin_every_dependency_of_pyproject_at_a_version_it_allows() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = [Requirement(r) for r in project["dependencies"]]
+    dev = [Requirement(r) for r in project["optional-dependencies"]["dev"]]
+    for lock, wanted in ((RUNTIME_LOCK, runtime), (DEV_LOCK, runtime + dev)):
+        pinned = pins(lock)
+        for requirement in wanted:
+            version = pinned.get(canonicalize_name(requirement.name))
+            assert version, f"{requirement.name} is not pinned in {lock}: run `make lock`"
+            assert requirement.specifier.contains(version, prereleases=True), (
+                f"{lock} pins {requirement.name}=={version}, pyproject.toml asks for "
+                f"{requirement}: run `make lock`"
+            )
+
+
+def test_the_dev_lock_holds_the_runtime_pins_and_the_image_no_dev_tool() -> None:
+    runtime, dev = pins(RUNTIME_LOCK), pins(DEV_LOCK)
+    assert {name: dev.get(name) for name in runtime} == runtime  # tests run what production runs
+    assert not DEV_TOOLS & set(runtime)
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"pip install -r {RUNTIME_LOCK}" in dockerfile
+    assert "pip install --no-deps -e ." in dockerfile
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"pip install --quiet -r {DEV_LOCK}" in makefile
