@@ -24,6 +24,8 @@ from werkzeug.wrappers import Response
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
+# The range of an Integer column on every backend (PostgreSQL's integer): every id in a URL.
+ID_MAX = 2**31 - 1
 MAX_JSON_DEPTH = 20
 # Room for the fields that travel with an uploaded file in a multipart form.
 FORM_OVERHEAD = 64 * 1024
@@ -120,7 +122,13 @@ class _StrictJson:
 class Request(FlaskRequest):
     """Flask's request with the JSON limits, and per-endpoint body size limits."""
 
-    json_module = _StrictJson  # type: ignore[assignment]
+    @property  # type: ignore[override]
+    def json_module(self) -> Any:
+        return _StrictJson
+
+    @json_module.setter
+    def json_module(self, value: Any) -> None:
+        """Flask sets app.json here for every request: request bodies keep our loader."""
 
     @property
     def max_content_length(self) -> int | None:
@@ -145,18 +153,19 @@ class Request(FlaskRequest):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` that stops at the largest 64-bit integer: beyond it no row can exist (404),
-    and the database driver would overflow instead of answering."""
+    """`<int:...>` bounded by the id columns' range: beyond it no row can exist (404), and the
+    database would fail instead of answering (SQLite overflows past 64 bits; PostgreSQL
+    refuses `id = 2147483648::INTEGER`). A BigInteger id would say `<int(max=...):id>`."""
 
     def __init__(
         self,
         map: Map,
         fixed_digits: int = 0,
         min: int | None = None,
-        max: int | None = INT64_MAX,
+        max: int | None = ID_MAX,
         signed: bool = False,
     ) -> None:
-        super().__init__(map, fixed_digits, min, INT64_MAX if max is None else max, signed)
+        super().__init__(map, fixed_digits, min, ID_MAX if max is None else max, signed)
 
     def to_python(self, value: str) -> Any:
         if len(value.lstrip("-").lstrip("0")) > 19:
@@ -171,7 +180,7 @@ def column_max(column: Any) -> int:
         return 2**15 - 1
     if isinstance(kind, sa.BigInteger):
         return INT64_MAX
-    return 2**31 - 1
+    return ID_MAX
 
 
 def parse_id(raw: object, column: Any) -> int | None:
