@@ -7,6 +7,7 @@ known is left alone, so running the same file twice adds no one twice. Reading t
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ from newsletter.subscriptions.addresses import (
     normalize_address,
 )
 from newsletter.subscriptions.bulk import Batch, PortableWriter, PostgresWriter
-from newsletter.subscriptions.csvsource import Record, Source, records
+from newsletter.subscriptions.csvsource import COLUMNS, Record, Source, records
 from newsletter.subscriptions.forms import ALL_REGIONS, MAX_NAME_LENGTH
 from newsletter.subscriptions.service import LANGUAGES, all_regions
 
@@ -72,13 +73,16 @@ def import_csv(
     if confirmed and not consent_note:
         raise ValueError("importing readers as confirmed needs a note of their prior consent")
     report = ImportReport()
-    regions = {region.slug: region.id for region in all_regions()}
-    seen: dict[str, int] = {}
+    checker = Checker(
+        source,
+        {region.slug: region.id for region in all_regions()},
+        current_app.config["CHECK_DELIVERABILITY"],
+    )
     chunk: list[Row] = []
     filename = source.path.name
     done = source.header_line
     for record in records(source):
-        row = _check(record, source, regions, seen)
+        row = checker.check(record)
         if isinstance(row, Rejection):
             report.rejected.append(row)
         else:
@@ -94,64 +98,71 @@ def import_csv(
     return report
 
 
-def _check(
-    record: Record, source: Source, regions: dict[str, int], seen: dict[str, int]
-) -> Row | Rejection:
-    row = _parse(record, source, regions, seen)
-    if isinstance(row, Rejection) and record.last_line > record.line:
-        span = f"the row runs over lines {record.line}-{record.last_line}"
-        # Lines that read like rows inside one field: a quote opened and never closed.
-        broken = [f for f in record.fields if source.delimiter in f.partition("\n")[2]]
-        hint = ": a quote left open?" if broken or record.problem else ""
-        return Rejection(row.line, row.email, f"{row.reason} ({span}{hint})")
-    return row
+class Checker:
+    """Turns each record into a Row to write or a Rejection to report."""
 
+    def __init__(self, source: Source, regions: dict[str, int], deliverability: bool) -> None:
+        self.source, self.regions, self.deliverability = source, regions, deliverability
+        self.seen: dict[str, int] = {}
+        # Our columns in COLUMNS order; one that the file lacks reads an empty padding field.
+        self.pick = operator.itemgetter(*(source.columns.get(c, source.width) for c in COLUMNS))
 
-def _parse(
-    record: Record, source: Source, regions: dict[str, int], seen: dict[str, int]
-) -> Row | Rejection:
-    line, fields = record.line, record.fields
-    if record.problem:
-        return Rejection(line, "", record.problem)
-    values = {
-        name: fields[index] if index < len(fields) else None
-        for name, index in source.columns.items()
-    }
-    raw_email = values.get("email") or ""
-    shown = _clip(raw_email, 80)
-    if len(fields) > source.width:
-        return Rejection(line, shown, "more fields than columns")
-    if any(v and "\x00" in v for v in values.values()):
-        return Rejection(line, shown, "NUL byte in a field")
-    if any(v and ("\r" in v or "\n" in v) for v in values.values()):
-        return Rejection(line, shown.splitlines()[0] if shown else "", "CR/LF in a field")
-    if len(raw_email.strip()) > MAX_EMAIL_LENGTH:
-        return Rejection(line, shown, f"address longer than {MAX_EMAIL_LENGTH} characters")
-    try:
-        email = normalize_address(
-            raw_email, check_deliverability=current_app.config["CHECK_DELIVERABILITY"]
+    def check(self, record: Record) -> Row | Rejection:
+        row = self._parse(record)
+        if isinstance(row, Rejection) and record.last_line > record.line:
+            span = f"the row runs over lines {record.line}-{record.last_line}"
+            # Lines that read like rows inside one field: a quote opened and never closed.
+            delimiter = self.source.delimiter
+            broken = [f for f in record.fields if delimiter in f.partition("\n")[2]]
+            hint = ": a quote left open?" if broken or record.problem else ""
+            return Rejection(row.line, row.email, f"{row.reason} ({span}{hint})")
+        return row
+
+    def _parse(self, record: Record) -> Row | Rejection:
+        line, fields, width = record.line, record.fields, self.source.width
+        if record.problem:
+            return Rejection(line, "", record.problem)
+        raw_email, raw_name, raw_regions, raw_language = self.pick(
+            fields + [""] * (width + 1 - len(fields))
         )
-    except AddressError:
-        return Rejection(line, shown, "malformed address")
-    name = (values.get("name") or "").strip() or None
-    if name and len(name) > MAX_NAME_LENGTH:
-        return Rejection(line, shown, f"name longer than {MAX_NAME_LENGTH} characters")
-    # `slug;slug`, or `slug,slug` quoted in a semicolon file: slugs hold neither.
-    given = (values.get("regions") or "").replace(",", ";").split(";")
-    slugs = [s.strip() for s in given if s.strip()]
-    unknown = [s for s in slugs if s not in regions and s != ALL_REGIONS]
-    if unknown:
-        return Rejection(line, shown, f"unknown region {_clip(unknown[0])!r}")
-    if not slugs:
-        return Rejection(line, shown, "no region")
-    language = (values.get("language") or "").strip().lower() or "fr"
-    if language not in LANGUAGES:
-        return Rejection(line, shown, f"unknown language {_clip(language)!r}")
-    if email in seen:
-        return Rejection(line, shown, f"duplicate of line {seen[email]}")
-    seen[email] = line
-    ids = tuple(regions.values()) if ALL_REGIONS in slugs else tuple(regions[s] for s in slugs)
-    return Row(line, email, name, tuple(dict.fromkeys(ids)), language)
+        shown = _clip(raw_email, 80)
+        if len(fields) > width:
+            return Rejection(line, shown, "more fields than columns")
+        joined = raw_email + raw_name + raw_regions + raw_language
+        if "\x00" in joined:
+            return Rejection(line, shown, "NUL byte in a field")
+        if "\r" in joined or "\n" in joined:
+            return Rejection(line, shown.splitlines()[0] if shown else "", "CR/LF in a field")
+        if len(raw_email.strip()) > MAX_EMAIL_LENGTH:
+            return Rejection(line, shown, f"address longer than {MAX_EMAIL_LENGTH} characters")
+        try:
+            email = normalize_address(raw_email, check_deliverability=self.deliverability)
+        except AddressError:
+            return Rejection(line, shown, "malformed address")
+        name = raw_name.strip() or None
+        if name and len(name) > MAX_NAME_LENGTH:
+            return Rejection(line, shown, f"name longer than {MAX_NAME_LENGTH} characters")
+        return self._choices(line, shown, email, name, raw_regions, raw_language)
+
+    def _choices(
+        self, line: int, shown: str, email: str, name: str | None, regions: str, language: str
+    ) -> Row | Rejection:
+        # `slug;slug`, or `slug,slug` quoted in a semicolon file: slugs hold neither.
+        slugs = [s.strip() for s in regions.replace(",", ";").split(";") if s.strip()]
+        unknown = [s for s in slugs if s not in self.regions and s != ALL_REGIONS]
+        if unknown:
+            return Rejection(line, shown, f"unknown region {_clip(unknown[0])!r}")
+        if not slugs:
+            return Rejection(line, shown, "no region")
+        language = language.strip().lower() or "fr"
+        if language not in LANGUAGES:
+            return Rejection(line, shown, f"unknown language {_clip(language)!r}")
+        if email in self.seen:
+            return Rejection(line, shown, f"duplicate of line {self.seen[email]}")
+        self.seen[email] = line
+        known = self.regions
+        ids = tuple(known.values()) if ALL_REGIONS in slugs else tuple(known[s] for s in slugs)
+        return Row(line, email, name, tuple(dict.fromkeys(ids)), language)
 
 
 def _clip(value: str, length: int = 40) -> str:
