@@ -50,7 +50,7 @@ def test_a_wrong_password_does_not_log_in(app: Flask, client: FlaskClient) -> No
         data={"email": "chef@example.com", "password": "wrong-horse", "csrf_token": token},
     )
     assert response.status_code == 200
-    assert "wrong password" in response.get_data(as_text=True)
+    assert "mot de passe incorrect" in response.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
 
 
@@ -144,7 +144,7 @@ def test_an_unknown_or_malformed_address_gets_the_wrong_password_answer(
     save_editor("ancien@example.com", "correct-horse")
     deactivate_editor("ancien@example.com")
     wrong = log_in(client, "chef@example.com", "wrong-horse")
-    assert wrong[0] == 200 and "wrong password" in wrong[1]
+    assert wrong[0] == 200 and "mot de passe incorrect" in wrong[1]
     for email, password in [
         ("personne@example.com", "wrong-horse"),
         ("not-an-address", "wrong-horse"),
@@ -162,7 +162,7 @@ def test_failed_logins_lock_the_account_whatever_the_client_ip(
     save_editor("chef@example.com", "correct-horse")
     for n in range(5):  # the default limit: 5 failures per 15 minutes, one per address here
         status, page, _ = log_in(client, "Chef@Example.com", "guess", ip=f"203.0.113.{n}")
-        assert status == 200 and "wrong password" in page
+        assert status == 200 and "mot de passe incorrect" in page
     # Now even the right password, from a new address, is refused for the window.
     status, page, _ = log_in(client, "chef@example.com", "correct-horse", ip="198.51.100.7")
     assert status == 429

@@ -73,7 +73,7 @@ def login() -> str | Response:
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         throttle.count_failure(email)
-        flash("Unknown email or wrong password.", "error")
+        flash("Adresse inconnue ou mot de passe incorrect.", "error")
     return render_template("admin/login.html", form=form)
 
 
