@@ -78,8 +78,11 @@ def inspect(path: Path, encoding: str = "utf-8") -> Source:
             header = header.lstrip("\ufeff")
             if not header_line:
                 raise ImportFileError("the file is empty")
+            # Old Mac files end lines with a lone CR: then this "line" is the whole file.
+            header, _, after = header.rstrip("\r\n").partition("\r")
             delimiter, names = _split_header(header, header_line)
             last_line, has_rows = _rest(lines, header_line, delimiter)
+            has_rows = has_rows or bool(after.strip(f' \t\r\n"{delimiter}'))
     except OSError as exc:
         raise ImportFileError(f"cannot read the file: {exc.strerror or exc}") from None
     if not has_rows:
@@ -201,24 +204,30 @@ def _split_header(header: str, line: int) -> tuple[str, list[str]]:
             " (then import it with --encoding utf-16)"
         )
     candidates: list[tuple[str, list[str]]] = []
-    problem = ""
     for delimiter in DELIMITERS:
-        try:
-            fields = next(csv.reader([header], delimiter=delimiter, strict=True))
-        except csv.Error as exc:
-            problem = str(exc)
-            continue
-        names = [name.strip().lower() for name in fields]
+        names = [name.strip().lower() for name in _header_fields(header, delimiter, line)]
         if "email" in names:
             return delimiter, names
         candidates.append((delimiter, names))
-    if not candidates:
-        raise ImportFileError(f"line {line}: the header line cannot be read: {problem}")
     _, names = max(candidates, key=lambda candidate: len(candidate[1]))
     raise ImportFileError(
         f"no 'email' column; the header line has {_listed(names)}"
         f" (the first line must name the columns: {', '.join(COLUMNS)})"
     )
+
+
+def _header_fields(header: str, delimiter: str, line: int) -> list[str]:
+    try:
+        return next(csv.reader([header], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise ImportFileError(
+                f"line {line}: the header line holds {_unreadable(exc)}"
+            ) from None
+        if "unexpected end of data" in str(exc):
+            raise ImportFileError(f"line {line}: a quote left open in the header line") from None
+    # Only stray quotes (`na"me`): read them as csv reads rows, leniently.
+    return next(csv.reader([header], delimiter=delimiter))
 
 
 def _columns(names: list[str]) -> dict[str, int]:

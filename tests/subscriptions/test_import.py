@@ -449,3 +449,23 @@ def test_a_long_file_is_written_in_chunks_and_every_good_row_arrives(
     assert f"{added} recorded as confirmed; 0 already known; 4 rejected" in result.output
     count = db.select(db.func.count(Subscriber.id))
     assert db.session.execute(count).scalar_one() == added
+
+
+def test_a_quote_left_open_in_the_header_is_refused_in_one_line(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = write(tmp_path, b'email,"name,regions\na@example.org,A,asie\n')
+    result = runner.invoke(args=["subscribers", "import", str(path)])
+    assert file_error(result) == f"Error: {path}: line 1: a quote left open in the header line"
+    assert readers() == {}
+
+
+def test_a_file_with_old_mac_line_ends_imports(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        b"email,name,regions\rmac@example.org,Mac,asie\rbroken,Broken,asie\rosx@example.org,,all\r",
+    )
+    result = runner.invoke(args=["subscribers", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert rejections(result.output) == ["line 3: 'broken' rejected: malformed address"]
+    assert sorted(readers()) == ["mac@example.org", "osx@example.org"]
