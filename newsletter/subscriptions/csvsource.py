@@ -141,6 +141,7 @@ def records(source: Source) -> Iterator[Record]:
 def _codec(encoding: str) -> str:
     try:
         name = codecs.lookup(encoding).name
+        "\n".encode(name)  # refuses codecs that are no text encoding (base64, zlib...)
     except LookupError:
         raise ImportFileError(f"unknown encoding {encoding!r}") from None
     # Excel's "CSV UTF-8" starts with a byte-order mark; utf-8-sig drops it (and needs none).
