@@ -64,3 +64,23 @@ def import_subscribers(
         f"{report.added} {verb}; {report.already_known} already known; "
         f"{len(report.rejected)} rejected"
     )
+
+
+@subscribers.command("unsuppress")
+@click.argument("email")
+@with_appcontext
+def unsuppress(email: str) -> None:
+    """Let EMAIL subscribe again after a hard bounce, a complaint or a manual block.
+
+    Nothing is sent and nobody is subscribed: the reader still has to subscribe and confirm.
+    """
+    from newsletter.subscriptions.addresses import AddressError, normalize_address
+    from newsletter.subscriptions.service import lift_suppression
+
+    try:
+        address = normalize_address(email, smtputf8=True)
+    except AddressError as exc:
+        raise click.ClickException(f"{email!r}: {exc}") from None
+    if not lift_suppression(address):
+        raise click.ClickException(f"{address}: not suppressed, nothing to lift")
+    click.echo(f"{address}: may subscribe again (double opt-in)")
