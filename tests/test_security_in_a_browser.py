@@ -52,9 +52,9 @@ def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
     # Only our server: the digest's remote images are not fetched from the internet.
     context.route(
         "**/*",
-        lambda route: route.continue_()
-        if route.request.url.startswith(live_url)
-        else route.abort(),
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_url) else route.abort()
+        ),
     )
     page = context.new_page()
     page.on("console", lambda message: console.append(message.text))
