@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -233,3 +234,28 @@ def smtp_sink() -> Iterator[SmtpSink]:
     sink.start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def live_port() -> int:
+    """The port the live server will take: BASE_URL (links in emails) must name it."""
+    return free_port()
+
+
+@pytest.fixture
+def live_url(app: Flask, live_port: int) -> Iterator[str]:
+    """The app served over real HTTP on loopback, for a browser."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", live_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{live_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def console() -> list[str]:
+    """What the page wrote to the browser's console (CSP violations land here)."""
+    return []

@@ -3,47 +3,28 @@ digest in its frame and the expired-link page still renews, with no violation re
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from newsletter.digests.editions import plan_special
 from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Editor, Subscriber, SubscriberStatus, db
 from newsletter.subscriptions import tokens
-from tests.conftest import free_port
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
 from tests.subscriptions.test_manage_links import signed_ago
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
 
-PORT = free_port()
 DAY = 86400
 
 
 @pytest.fixture
-def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
-    return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{PORT}"}
-
-
-@pytest.fixture
-def live_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def console() -> list[str]:
-    return []
+def app_overrides(smtp_sink: SmtpSink, live_port: int) -> dict[str, Any]:
+    return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{live_port}"}
 
 
 @pytest.fixture

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from newsletter.models import ConsentEvent, ConsentKind, Subscriber, SubscriberStatus, db
-from tests.conftest import free_port
 from tests.subscriptions.conftest import link_in
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
 
-PORT = free_port()
-
 
 @pytest.fixture
-def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
+def app_overrides(smtp_sink: SmtpSink, live_port: int) -> dict[str, Any]:
     # Links in emails must point at the server the browser talks to.
-    return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{PORT}"}
-
-
-@pytest.fixture
-def live_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def console() -> list[str]:
-    return []
+    return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{live_port}"}
 
 
 @pytest.fixture
