@@ -2,8 +2,8 @@
 
 One place for the limits, so no view has to remember them: a body over MAX_REQUEST_BYTES is a
 413, JSON that is unreadable, too deep or carries numbers no column can hold is a 400, an id
-in a URL beyond 64 bits is a 404, a NUL in the query string is a 400. The API and the webhook
-answer these in JSON; the pages answer with a plain page.
+in a URL beyond the id columns' range is a 404, a NUL in the query string is a 400. The API
+and the webhook answer these in JSON; the pages answer with a plain page.
 """
 
 from __future__ import annotations
