@@ -160,6 +160,8 @@ def _complaint(subscriber: Subscriber, event: Event, source: str) -> Outcome:
     if not changed:
         return Outcome.COMPLAINT
     record(ConsentKind.COMPLAINT, subscriber, _provenance(event, source))
+    # Suppressed too: a form or API request in their name must not mail them again.
+    _suppress(subscriber.email, SuppressionReason.COMPLAINT)
     _cancel_open_deliveries(subscriber.id)
     return Outcome.UNSUBSCRIBED
 

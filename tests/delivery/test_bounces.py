@@ -203,6 +203,8 @@ def test_an_arf_complaint_posted_to_the_webhook_unsubscribes_the_reader(
     response = post(client, raw, "message/rfc822")
     assert response.json == {"status": "processed", "events": ["unsubscribed"]}
     assert reader("claire.bernard@example.com").status is SubscriberStatus.UNSUBSCRIBED
+    suppression = db.session.get(Suppression, email_hmac("claire.bernard@example.com"))
+    assert suppression is not None and suppression.reason is SuppressionReason.COMPLAINT
 
 
 def test_dsn_files_through_the_cli_bounce_hard_failures_and_only_record_delays(
