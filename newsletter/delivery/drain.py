@@ -24,10 +24,10 @@ from newsletter.delivery.send import (
     Stream,
     reopen_refused_streak,
     send_batch,
-    sender_domain,
 )
-from newsletter.delivery.smtp import SmtpConnection
 from newsletter.delivery.throttle import Throttle
+from newsletter.mail.domain import sender_domain
+from newsletter.mail.pipelined import SmtpConnection
 from newsletter.mail.smtp import SmtpSettings
 from newsletter.models import Digest, DigestStatus, db, utcnow
 

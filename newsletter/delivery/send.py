@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -34,9 +33,9 @@ from newsletter.delivery import ledger, metrics
 from newsletter.delivery.halt import HaltWatch
 from newsletter.delivery.ledger import Batch, Claimed, Result
 from newsletter.delivery.retry import RetryPolicy
-from newsletter.delivery.smtp import Envelope, Outcome, RelayError, SmtpConnection
-from newsletter.delivery.smtp import Result as Smtp
 from newsletter.delivery.throttle import Throttle
+from newsletter.mail.pipelined import Envelope, Outcome, RelayError, SmtpConnection
+from newsletter.mail.pipelined import Result as Smtp
 from newsletter.models import (
     ConsentEvent,
     ConsentKind,
@@ -156,10 +155,6 @@ def message_id(delivery_id: int, digest_id: int, *, secret: bytes, domain: str) 
 @functools.lru_cache(maxsize=4)
 def _keyed(secret: bytes) -> hmac.HMAC:
     return hmac.new(secret, None, hashlib.sha256)  # copied per message: the key is set up once
-
-
-def sender_domain(mail_from: str) -> str:
-    return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
 
 def load_readers(ids: Sequence[int]) -> dict[int, Reader]:

@@ -11,7 +11,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import make_msgid, parseaddr
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from newsletter.digests.message import (
 )
 from newsletter.digests.render import LABELS, EditionInfo, Links, render_digest
 from newsletter.digests.signing import DkimSigner
+from newsletter.mail.domain import sender_domain
 from newsletter.mail.render import one_line
 from newsletter.models import Digest, db
 
@@ -79,7 +80,7 @@ class SenderSettings:
 
     @property
     def domain(self) -> str:
-        return parseaddr(self.mail_from)[1].rpartition("@")[2] or "localhost"
+        return sender_domain(self.mail_from)
 
     @classmethod
     def from_config(cls, config: Any) -> SenderSettings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Sequence
 from email.utils import parseaddr
 
@@ -11,7 +10,7 @@ from flask import current_app
 from newsletter.digests.compose import DigestBody, DigestComposer
 from newsletter.digests.editions import weekly_draft
 from newsletter.digests.links import read_view_token
-from newsletter.mail.smtp import SmtpSettings, TemporaryFailure, connect
+from newsletter.mail.smtp import LoginRefused, PermanentFailure, SmtpSender, TemporaryFailure
 
 
 def preview_composer(digest_id: int | None) -> DigestComposer:
@@ -57,15 +56,13 @@ def send_test(
     if body is None:
         return False
     data = composer.test_message_for(body, email=address)
-    settings = SmtpSettings.from_url(current_app.config["SMTP_URL"])
-    client = connect(settings)
+    sender = SmtpSender(current_app.config["SMTP_URL"])
     try:
-        client.sendmail(parseaddr(composer.settings.mail_from)[1], [address], data)
-    except smtplib.SMTPException as exc:
+        sender.send_raw(parseaddr(composer.settings.mail_from)[1], address, data)
+    except LoginRefused:
+        raise  # no retry helps until SMTP_URL is fixed
+    except (TemporaryFailure, PermanentFailure) as exc:
+        # The editor's own address, refused or not reached: the task tries again, then logs
+        # this line for the editor to read.
         raise TemporaryFailure(f"test digest to {address} not sent: {exc}") from exc
-    finally:
-        try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            client.close()
     return True

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 
+from newsletter.mail.domain import sender_domain
 from newsletter.mail.render import RenderedEmail, one_line
 from newsletter.models import utcnow
 
@@ -42,7 +43,3 @@ def build_message(
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
     return message
-
-
-def sender_domain(mail_from: str) -> str:
-    return mail_from.rsplit("@", 1)[-1].strip(" >")

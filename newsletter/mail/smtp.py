@@ -1,9 +1,14 @@
-"""The one module that talks SMTP: a sender built from SMTP_URL, with typed outcomes."""
+"""Low-volume SMTP: one message per connection, built from SMTP_URL, with typed outcomes.
+
+With `pipelined.py` (bulk digests over one kept connection) this package is the only code
+that speaks SMTP; `tests/test_mail_port.py` checks that nothing else imports smtplib.
+"""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -21,6 +26,10 @@ class PermanentFailure(Exception):
         super().__init__(f"{code} {reply}")
         self.code = code
         self.reply = reply
+
+
+class LoginRefused(PermanentFailure):
+    """The relay refused our AUTH: no message will go through until SMTP_URL is fixed."""
 
 
 class Sender(Protocol):
@@ -64,6 +73,9 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
             )
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TemporaryFailure(f"cannot reach {settings.host}:{settings.port}: {exc}") from exc
+    try:
         client.ehlo()
         if settings.starttls:
             client.starttls(context=context)
@@ -71,8 +83,10 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
         if settings.username:
             client.login(settings.username, settings.password or "")
     except smtplib.SMTPAuthenticationError as exc:
-        raise PermanentFailure(exc.smtp_code, _text(exc.smtp_error)) from exc
+        client.close()  # the socket is open: a refused login must not leave it behind
+        raise LoginRefused(exc.smtp_code, _text(exc.smtp_error)) from exc
     except (OSError, smtplib.SMTPException) as exc:
+        client.close()
         raise TemporaryFailure(f"cannot reach {settings.host}:{settings.port}: {exc}") from exc
     return client
 
@@ -84,9 +98,22 @@ class SmtpSender:
         self.settings = SmtpSettings.from_url(url)
 
     def send(self, message: EmailMessage) -> str:
+        return self._transaction(lambda client: client.send_message(message))
+
+    def send_raw(self, envelope_from: str, rcpt: str, data: bytes) -> str:
+        """Hand over bytes already built (a digest as readers get it), envelope as given."""
+        # A non-ASCII mailbox needs SMTPUTF8; without it smtplib cannot even write the command.
+        options = [] if f"{envelope_from}{rcpt}".isascii() else ["SMTPUTF8"]
+        return self._transaction(
+            lambda client: client.sendmail(envelope_from, [rcpt], data, mail_options=options)
+        )
+
+    def _transaction(
+        self, hand_over: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]
+    ) -> str:
         client = connect(self.settings)
         try:
-            refused = client.send_message(message)
+            refused = hand_over(client)
             if refused:
                 code, reply = next(iter(refused.values()))
                 raise _failure(code, _text(reply))

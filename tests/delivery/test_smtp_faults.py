@@ -211,7 +211,7 @@ def test_a_relay_that_refuses_our_login_pauses_the_digest_and_blames_no_reader(
 def test_a_halted_sender_completes_the_message_it_is_writing_and_starts_no_other(
     smtp_sink: SmtpSink, pipelining: bool
 ) -> None:
-    from newsletter.delivery.smtp import Envelope, Result, SmtpConnection
+    from newsletter.mail.pipelined import Envelope, Result, SmtpConnection
     from newsletter.mail.smtp import SmtpSettings
 
     smtp_sink.pipelining = pipelining

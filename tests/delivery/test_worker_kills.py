@@ -18,7 +18,8 @@ from flask import Flask
 from newsletter.delivery import digest_progress, plan
 from newsletter.delivery.control import pause, resume
 from newsletter.delivery.reconcile import reconcile
-from newsletter.delivery.send import message_id, sender_domain
+from newsletter.delivery.send import message_id
+from newsletter.mail.domain import sender_domain
 from newsletter.models import (
     Delivery,
     DeliveryState,
