@@ -201,11 +201,9 @@ def mailbox(host: str) -> None:
 
 def register_commands(app: Flask) -> None:
     from newsletter.delivery.bounces import bounces
-    from newsletter.delivery.cli import extend_digest_group
-    from newsletter.digests.commands import digest
+    from newsletter.delivery.cli import digest
     from newsletter.ingest.commands import articles, feeds
     from newsletter.subscriptions.commands import subscribers
 
     for group in (editors, tokens, demo, mailbox, feeds, articles, digest, subscribers, bounces):
         app.cli.add_command(group)
-    extend_digest_group(digest)  # pause, resume, cancel, status --watch

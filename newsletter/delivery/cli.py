@@ -1,27 +1,136 @@
-"""`newsletter digest pause|resume|cancel|uncertain ID` and `digest status ID --watch`.
+"""`newsletter digest …`: send an edition by hand, follow it, steer it.
 
-Added to the digests' `digest` group (newsletter.digests.commands) by `extend_digest_group`.
+The whole command group is built here: send, status, pause, resume, cancel, uncertain.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from newsletter.delivery.control import NotAllowed, cancel, pause, resume
-from newsletter.delivery.progress import Progress, progress_line, snapshot
+from newsletter.delivery.progress import Progress, follow, progress_line
 from newsletter.delivery.uncertain import (
     message_ids_in,
     send_again,
     settle_from_log,
     uncertain_rows,
 )
+from newsletter.digests.editions import (
+    EditionError,
+    parse_moment,
+    plan_special,
+    plan_weekly,
+    special_draft,
+    weekly_draft,
+)
+from newsletter.digests.status import digest_report, dry_run
+from newsletter.models import Digest, db
+
+# What `send --wait` and `status` print of the digest's summary, in this order.
+SHOWN = ("planned", "pending", "sent", "skipped", "failed", "bounced")
+
+digest = click.Group("digest", help="Digests: send an edition by hand, follow and steer it.")
 
 
-@click.command("pause")
+@digest.command("send")
+@click.option("--special", is_flag=True, help="A special edition instead of this week's digest.")
+@click.option("--regions", help="Special only: region slugs, comma separated (default: all).")
+@click.option("--since", help="Special only: start, YYYY-MM-DD or ISO time (in TIMEZONE).")
+@click.option("--until", help="Special only: end, YYYY-MM-DD (that day included) or ISO time.")
+@click.option("--intro", "intro_file", type=click.File(encoding="utf-8"), help="Special only.")
+@click.option("--pin", "pinned", type=int, help="Special only: id of the top story.")
+@click.option("--dry-run", is_flag=True, help="Print who would get how many articles; send none.")
+@click.option("--wait", is_flag=True, help="Wait until sending is over, printing progress.")
+@with_appcontext
+def send(
+    special: bool,
+    regions: str | None,
+    since: str | None,
+    until: str | None,
+    intro_file: TextIO | None,
+    pinned: int | None,
+    dry_run: bool,
+    wait: bool,
+) -> None:
+    """Start the weekly digest (once per week) or a special edition."""
+    if not special and any(v is not None for v in (regions, since, until, intro_file, pinned)):
+        raise click.UsageError("--regions, --since, --until, --intro and --pin need --special")
+    zone = current_app.config["TIMEZONE"]
+    try:
+        options: dict[str, Any] = dict(
+            regions=[r.strip() for r in (regions or "").split(",") if r.strip()],
+            since=parse_moment(since, timezone=zone) if since else None,
+            until=parse_moment(until, timezone=zone, end_of_day=True) if until else None,
+            intro=intro_file.read() if intro_file else None,
+            pinned_article_id=pinned,
+        )
+        if dry_run:
+            draft = special_draft(**options) if special else weekly_draft()
+            _print_dry_run(draft)
+            db.session.rollback()
+            return
+        edition = plan_special(created_by="cli", **options) if special else plan_weekly()
+    except EditionError as exc:
+        raise click.UsageError(str(exc)) from None
+    made = edition.digest
+    verb = "Planned" if edition.created else "Already planned:"
+    click.echo(f"{verb} digest {made.id} ({made.edition_key})")
+    if wait:
+        _follow(made.id, _print_round)
+    else:
+        click.echo(f"Follow it with: newsletter digest status {made.id}")
+
+
+@digest.command("status")
+@click.argument("digest_id", type=int)
+@click.option("--watch", is_flag=True, help="Live progress until the digest ends.")
+@with_appcontext
+def status(digest_id: int, watch: bool) -> None:
+    """Counts of a digest's deliveries: planned, pending, sent, skipped, failed, bounced."""
+    report = digest_report(digest_id)
+    if report is None:
+        raise click.BadParameter(f"no digest {digest_id}", param_hint="ID")
+    if watch:
+        db.session.rollback()  # follow from a fresh snapshot
+        _follow(digest_id, _redraw)
+        return
+    click.echo(f"Digest {report['id']} ({report['edition_key']}): {report['status']}")
+    click.echo(f"Window: {report['window']['since']} to {report['window']['until']}")
+    click.echo(_counts_line(report["counts"]))
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return "  ".join(f"{name} {counts[name]}" for name in SHOWN)
+
+
+def _print_round(current: Progress, previous: Progress | None) -> None:
+    """`send --wait`: a line per round."""
+    click.echo(f"{current.status}: {_counts_line(current.summary())}")
+
+
+def _redraw(current: Progress, previous: Progress | None) -> None:
+    """`status --watch`: one line redrawn in place, left when the digest ends."""
+    click.echo("\r" + progress_line(current, previous), nl=current.ended)
+
+
+def _print_dry_run(draft: Digest) -> None:
+    rows = dry_run(draft)
+    start, end = (f"{moment:%Y-%m-%d %H:%M}" for moment in (draft.window_start, draft.window_end))
+    click.echo(f"Dry run, nothing sent. Window {start} to {end} UTC.")
+    click.echo(f"{'readers':>8}  {'articles':>8}  regions")
+    for row in rows:
+        click.echo(f"{row.readers:>8}  {row.articles:>8}  {', '.join(row.regions) or '(none)'}")
+    mailed = sum(r.readers for r in rows if r.articles)
+    skipped = sum(r.readers for r in rows if not r.articles)
+    click.echo(f"Would send {mailed} emails; {skipped} readers have nothing new.")
+
+
+@digest.command("pause")
 @click.argument("digest_id", type=int)
 @click.option("--reason", default="paused by an editor", show_default=True)
 @with_appcontext
@@ -34,7 +143,7 @@ def pause_command(digest_id: int, reason: str) -> None:
     click.echo(f"Digest {digest_id} paused: {reason}")
 
 
-@click.command("resume")
+@digest.command("resume")
 @click.argument("digest_id", type=int)
 @with_appcontext
 def resume_command(digest_id: int) -> None:
@@ -46,7 +155,7 @@ def resume_command(digest_id: int) -> None:
     click.echo(f"Digest {digest_id} sending again")
 
 
-@click.command("cancel")
+@digest.command("cancel")
 @click.argument("digest_id", type=int)
 @click.confirmation_option(prompt="Cancel this digest for every reader not yet mailed?")
 @with_appcontext
@@ -59,7 +168,7 @@ def cancel_command(digest_id: int) -> None:
     click.echo(f"Digest {digest_id} cancelled; {count} deliveries will not be sent")
 
 
-@click.command("uncertain")
+@digest.command("uncertain")
 @click.argument("digest_id", type=int)
 @click.option(
     "--relay-log",
@@ -107,53 +216,13 @@ def uncertain_command(digest_id: int, logs: tuple[str, ...], send_again_: bool, 
     click.echo(f"{count} deliveries will be sent again, under the same Message-IDs")
 
 
-def watch(digest_id: int, *, interval: float = 2.0, rounds: int | None = None) -> None:
-    """Redraw a progress line until the digest is finished or cancelled (Ctrl-C to leave)."""
+def _follow(digest_id: int, show: Callable[[Progress, Progress | None], None]) -> None:
+    """Print each round of `follow` with `show(current, previous)` until the digest ends.
+    Ctrl-C leaves the loop, never the sending."""
     previous: Progress | None = None
-    done = 0
-    while True:
-        current = snapshot(digest_id)
-        if current is None:
-            raise click.BadParameter(f"no digest {digest_id}", param_hint="ID")
-        click.echo("\r" + progress_line(current, previous), nl=False)
-        done += 1
-        if current.status in ("finished", "cancelled") or (rounds and done >= rounds):
-            click.echo()
-            return
-        previous = current
-        time.sleep(interval)
-
-
-def extend_digest_group(group: click.Group) -> None:
-    """Add pause/resume/cancel/uncertain, and --watch to the group's `status` command."""
-    for command in (pause_command, resume_command, cancel_command, uncertain_command):
-        group.add_command(command)
-    status = group.commands.get("status")
-    if status is None:
-
-        @group.command("status")
-        @click.argument("digest_id", type=int)
-        @with_appcontext
-        def status_command(digest_id: int) -> None:
-            """Counts of a digest's deliveries by state."""
-            current = snapshot(digest_id)
-            if current is None:
-                raise click.BadParameter(f"no digest {digest_id}", param_hint="ID")
-            click.echo(progress_line(current, None))
-
-        status = status_command
-    if any(param.name == "watch" for param in status.params):
-        return
-    status.params.append(
-        click.Option(["--watch"], is_flag=True, help="Live progress until the digest ends.")
-    )
-    plain = status.callback
-    assert plain is not None
-
-    @with_appcontext
-    def with_watch(**kwargs: Any) -> Any:
-        if kwargs.pop("watch", False):
-            return watch(kwargs["digest_id"])
-        return plain(**kwargs)
-
-    status.callback = with_watch
+    try:
+        for current in follow(digest_id):
+            show(current, previous)
+            previous = current
+    except KeyboardInterrupt:
+        click.echo()

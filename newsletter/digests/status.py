@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsletter.delivery import digest_progress
+from newsletter.delivery.progress import progress_of
 from newsletter.digests.assemble import Window, assemble, load_window, menu_order
 from newsletter.models import (
-    Delivery,
-    DeliveryState,
     Digest,
     Region,
     Subscriber,
@@ -20,26 +18,16 @@ from newsletter.models import (
     subscriber_regions,
 )
 
-# The states an editor follows; the ledger's other states are counted in "other".
-REPORTED = ("pending", "sent", "skipped", "failed", "bounced", "uncertain")
-
 
 def digest_report(digest_id: int) -> dict[str, Any] | None:
+    """The digest and its counts, the same numbers as `GET /api/v1/digests/ID/delivery`:
+    "pending" is the ledger state (no worker has taken the row yet); rows being sent,
+    deferred for a retry, expired or cancelled are in "other"; "bounced" is part of "failed";
+    "uncertain": handed to the relay, reply lost (settled from the relay's log, or sent again).
+    """
     digest = db.session.get(Digest, digest_id)
     if digest is None:
         return None
-    progress = digest_progress(digest_id)
-    counts = {"planned": digest.planned_count}
-    counts["pending"] = sum(progress.get(s, 0) for s in ("pending", "sending", "deferred"))
-    counts["sent"] = progress.get("sent", 0)
-    counts["skipped"] = progress.get("skipped", 0)
-    counts["failed"] = progress.get("failed", 0)
-    counts["bounced"] = _bounced(digest_id)
-    # Handed to the relay, reply lost: an editor settles them (relay's log) or sends again.
-    counts["uncertain"] = progress.get("uncertain", 0)
-    counts["other"] = sum(progress.values()) - sum(
-        counts[k] for k in ("pending", "sent", "skipped", "failed", "uncertain")
-    )
     return {
         "id": digest.id,
         "edition_key": digest.edition_key,
@@ -53,21 +41,8 @@ def digest_report(digest_id: int) -> dict[str, Any] | None:
         "created_at": _iso(digest.created_at),
         "planned_at": _iso(digest.planned_at),
         "finished_at": _iso(digest.finished_at),
-        "counts": counts,
+        "counts": progress_of(digest).summary(),
     }
-
-
-def _bounced(digest_id: int) -> int:
-    """Failed with a permanent (5xx) reply from the relay for that reader."""
-    return db.session.execute(
-        db.select(db.func.count())
-        .select_from(Delivery)
-        .where(
-            Delivery.digest_id == digest_id,
-            Delivery.state == DeliveryState.FAILED,
-            Delivery.smtp_code >= 500,
-        )
-    ).scalar_one()
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter.admin.accounts import issue_token, save_editor
 from newsletter.delivery import digest_progress, plan
+from newsletter.delivery.control import cancel
 from newsletter.delivery.drain import drain
-from newsletter.models import Digest, DigestStatus, db
+from newsletter.delivery.progress import follow
+from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
 from tests.delivery.seed import seed_all
 from tests.support.smtp import SmtpSink
 
@@ -92,3 +95,73 @@ def test_progress_over_the_api_is_counted_from_the_rows(
     assert before["counts"]["pending"] == 12 and before["status"] == "sending"
     assert after["counts"]["sent"] == 12 and after["status"] == "finished"
     assert after["counts"] == digest_progress(digest_id)
+
+
+def test_following_a_digest_reports_each_round_until_it_is_finished(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    digest_id, emails = planned_not_sent(app, 12)
+
+    # Between two rounds the workers send everything: the next round is the last.
+    rounds = list(follow(digest_id, interval=0, wait=lambda _: drain(digest_id)))
+
+    assert [(r.status, r.counts["pending"], r.counts["sent"]) for r in rounds] == [
+        ("sending", 12, 0),
+        ("finished", 0, 12),
+    ]
+    assert sorted(r for m in smtp_sink.messages for r in m.rcpt_tos) == sorted(emails)
+
+
+def test_following_a_cancelled_digest_stops_at_once_and_an_unknown_one_shows_nothing(
+    app: Flask,
+) -> None:
+    digest_id, _ = planned_not_sent(app, 3)
+    cancel(digest_id)
+
+    def never(_: float) -> None:
+        pytest.fail("waited for a digest that cannot change any more")
+
+    assert [r.status for r in follow(digest_id, wait=never)] == ["cancelled"]
+    assert list(follow(digest_id + 1000, wait=never)) == []
+
+
+# One row in every state, and a second failed row whose reply was temporary (not a bounce).
+EVERY_STATE = [(state, None) for state in DeliveryState if state is not DeliveryState.FAILED]
+EVERY_STATE += [(DeliveryState.FAILED, 550), (DeliveryState.FAILED, 451)]
+
+
+def test_the_digest_and_its_delivery_endpoints_report_the_same_counts(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    digest_id, _ = planned_not_sent(app, len(EVERY_STATE))
+    ids = db.session.execute(
+        sa.select(Delivery.id).where(Delivery.digest_id == digest_id).order_by(Delivery.id)
+    ).scalars()
+    for row_id, (state, code) in zip(ids, EVERY_STATE, strict=True):
+        db.session.execute(
+            sa.update(Delivery).where(Delivery.id == row_id).values(state=state, smtp_code=code)
+        )
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    summary = client.get(f"/api/v1/digests/{digest_id}", headers=headers).json["counts"]
+    by_state = client.get(f"/api/v1/digests/{digest_id}/delivery", headers=headers).json
+    status = app.test_cli_runner().invoke(args=["digest", "status", str(digest_id)])
+
+    assert summary == {
+        "planned": 10,
+        "pending": 1,
+        "sent": 1,
+        "skipped": 1,
+        "failed": 2,
+        "bounced": 1,
+        "uncertain": 1,
+        "other": 4,  # sending, deferred, expired, cancelled
+    }
+    assert by_state["total"] == 10
+    for name in ("pending", "sent", "skipped", "failed", "uncertain"):
+        assert by_state["counts"][name] == summary[name], name
+    assert summary["other"] == sum(
+        by_state["counts"][name] for name in ("sending", "deferred", "expired", "cancelled")
+    )
+    assert "planned 10  pending 1  sent 1  skipped 1  failed 2  bounced 1" in status.output

@@ -121,3 +121,14 @@ def test_send_refuses_options_it_cannot_honour(app: Flask) -> None:
     assert "not a date" in run(app, "send", "--special", "--since", "demain").output
     assert "no digest 42" in run(app, "status", "42").output
     assert digests() == []
+
+
+def test_the_digest_group_lists_every_command_and_status_can_watch(app: Flask) -> None:
+    listed = run(app, "--help")
+    status = run(app, "status", "--help")
+
+    assert listed.exit_code == 0 and status.exit_code == 0
+    commands = listed.output.split("Commands:")[1].split()
+    for name in ("send", "status", "pause", "resume", "cancel", "uncertain"):
+        assert name in commands, listed.output
+    assert "--watch" in status.output
