@@ -37,7 +37,7 @@ def create_digest() -> tuple[Response, int] | tuple[Response, int, dict[str, str
         field, message = next(iter(errors.items()))
         return jsonify(error="invalid", message=f"{field} {message}", errors=errors), 422
     try:
-        edition = _plan(data)
+        edition = _make_edition(data)
     except (EditionError, TypeError, ValueError) as exc:
         return _error(str(exc)), 400
     except OverflowError:  # a date beyond year 9999 or before year 1 once in UTC
@@ -65,7 +65,7 @@ def _out_of_range(data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def _plan(data: dict[str, Any]) -> Any:
+def _make_edition(data: dict[str, Any]) -> Any:
     kind = data.get("kind", "special")
     if kind == "weekly":
         extra = sorted(set(data) - {"kind"})
