@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError, OperationalError
+
 from newsletter import jobs
 from newsletter.models import (
     ConsentEvent,
@@ -96,6 +98,20 @@ def subscribe(request: Request, provenance: Provenance) -> None:
 
     The caller has already taken a mail slot for the address (abuse.take_mail_slot).
     """
+    # Two requests for one new address at once: the loser's INSERT meets the unique key (on
+    # SQLite, possibly a lock or a snapshot another process wrote since). It rolls back, which
+    # drops its queued email too, and starts again: this time it finds the winner's row.
+    for attempt in range(3):
+        try:
+            _subscribe(request, provenance)
+            return
+        except (IntegrityError, OperationalError):
+            db.session.rollback()
+            if attempt == 2:
+                raise
+
+
+def _subscribe(request: Request, provenance: Provenance) -> None:
     subscriber = db.session.execute(
         db.select(Subscriber).where(Subscriber.email == request.email)
     ).scalar_one_or_none()

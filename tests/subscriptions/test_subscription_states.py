@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -21,6 +22,7 @@ from newsletter.models import (
     Suppression,
     SuppressionReason,
     db,
+    utcnow,
 )
 from newsletter.subscriptions.addresses import email_hmac
 from tests.subscriptions.conftest import csrf_token, link_in, page_text, submit
@@ -183,3 +185,42 @@ def test_a_non_ascii_mailbox_is_mailed_with_smtputf8_when_the_relay_speaks_it(
     (message,) = smtp_sink.wait_for("élodie@example.org")
     assert message.message["To"] == "élodie@example.org"
     assert click_confirm(client, confirm_path(smtp_sink, "élodie@example.org")).status_code == 200
+
+
+def test_two_requests_for_one_new_address_at_once_both_get_the_usual_answer(
+    app: Flask, client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    """The other request's row lands between our look-up and our INSERT (forced here through
+    a second connection, as another web process would): no 500, one reader, and its link."""
+    from sqlalchemy.orm import Session
+
+    raced = []
+
+    def other_request_commits_first(session: Session, *_: object) -> None:
+        if raced:
+            return
+        raced.append(True)
+        with db.engine.begin() as other:
+            other.execute(
+                sa.insert(Subscriber.__table__).values(
+                    email="lea@example.org",
+                    status=SubscriberStatus.PENDING.value,
+                    language="fr",
+                    token_nonce="first-nonce",
+                    hard_bounces=0,
+                    paused=False,
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+
+    sa.event.listen(Session, "before_flush", other_request_commits_first)
+    try:
+        response = submit(client, email="lea@example.org")
+    finally:
+        sa.event.remove(Session, "before_flush", other_request_commits_first)
+    assert raced and response.status_code == 200
+    waiting = reader("lea@example.org")
+    assert waiting is not None and waiting.status == SubscriberStatus.PENDING
+    assert waiting.region_slugs == ["asie", "afrique"]
+    assert click_confirm(client, confirm_path(smtp_sink, "lea@example.org")).status_code == 200
