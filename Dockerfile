@@ -14,7 +14,7 @@ COPY newsletter ./newsletter
 COPY worker ./worker
 COPY templates ./templates
 RUN pip install --no-deps -e . && useradd --create-home --uid 1000 newsletter \
-    && mkdir -p /app/instance && chown newsletter /app/instance
+    && mkdir -p /app/instance/prometheus && chown -R newsletter /app/instance
 USER newsletter
 
 EXPOSE 8000

@@ -30,8 +30,14 @@ PROCFILE = {
         line.partition(":") for line in (ROOT / "Procfile").read_text().splitlines() if line
     )
 }
-# Variables the images themselves read, beside our settings.
-FOREIGN_VARIABLES = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "INSTANCE_PATH"}
+# Variables the images and libraries themselves read, beside our settings.
+FOREIGN_VARIABLES = {
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_DB",
+    "INSTANCE_PATH",
+    "PROMETHEUS_MULTIPROC_DIR",  # prometheus_client's samples folder (delivery/metrics.py)
+}
 
 
 def module_defines(target: str) -> bool:
@@ -83,6 +89,24 @@ def test_compose_runs_the_whole_service() -> None:
     for name in ("postgres", "redis", "web", "worker", "mailpit"):
         assert "healthcheck" in COMPOSE["services"][name], name
     assert {"postgres-data", "redis-data"} <= set(COMPOSE["volumes"])
+
+
+def test_web_and_worker_share_one_metrics_volume_at_the_samples_folder() -> None:
+    # The worker writes send latency there, web sums it at /metrics: the same files for both.
+    mounts = {}
+    for name in ("web", "worker"):
+        service = COMPOSE["services"][name]
+        folder = service["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        mounted = {
+            target: source
+            for source, _, target in (v.partition(":") for v in service.get("volumes", []))
+        }
+        assert folder in mounted, f"{name} does not mount {folder}"
+        mounts[name] = (mounted[folder], folder)
+    assert mounts["web"] == mounts["worker"]
+    assert mounts["web"][0] in COMPOSE["volumes"]  # a named volume, not a path on the host
+    # The image creates the folder, so the volume belongs to the unprivileged user.
+    assert mounts["web"][1] in (ROOT / "Dockerfile").read_text()
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

@@ -2,7 +2,9 @@
 
 hard bounce → one more hard bounce; at SEND_HARD_BOUNCES the reader is `bounced`, suppressed
 (keyed hash, like an erasure) and their open deliveries cancelled. soft bounce → recorded only.
-complaint → `unsubscribed` with a COMPLAINT consent event, open deliveries cancelled.
+complaint → `unsubscribed` with a COMPLAINT consent event, suppressed, open deliveries cancelled.
+The rules themselves are the subscriptions service's (subscriptions/bounces.py), shared with
+the relay's 5xx replies at send time.
 Each event is applied in its own transaction together with its BounceEvent row, whose key
 (report Message-ID + recipient, or the provider's event id) makes a replay change nothing.
 """
@@ -19,32 +21,18 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from flask.cli import with_appcontext
 
 from newsletter.delivery.bounces_parse import Event, Junk, Kind, parse_report
-from newsletter.models import (
-    BounceEvent,
-    ConsentKind,
-    Delivery,
-    Subscriber,
-    SubscriberStatus,
-    Suppression,
-    SuppressionReason,
-    db,
-    utcnow,
-)
-from newsletter.models.base import execute_dml
-from newsletter.models.subscriber import new_nonce
-from newsletter.subscriptions.addresses import AddressError, email_hmac, normalize_address
-from newsletter.subscriptions.preferences import _cancel_open_deliveries
-from newsletter.subscriptions.service import Provenance, record
+from newsletter.models import BounceEvent, Delivery, Subscriber, db
+from newsletter.subscriptions.addresses import AddressError, normalize_address
+from newsletter.subscriptions.bounces import record_complaint, record_hard_bounces
+from newsletter.subscriptions.service import Provenance
 
 log = logging.getLogger(__name__)
 
 # Our Message-IDs are <d{delivery id}.{digest id}.{mac}@domain> (delivery/send.py).
 _OUR_MESSAGE_ID = re.compile(r"<d(\d{1,18})\.\d{1,18}\.[0-9a-f]+@[^<>\s]+>")
-_ACTIVE = (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
 
 
 class Outcome(enum.StrEnum):
@@ -120,56 +108,13 @@ def find_subscriber(event: Event) -> Subscriber | None:
 
 
 def _hard_bounce(subscriber: Subscriber, event: Event, source: str) -> Outcome:
-    s = Subscriber.__table__
-    db.session.execute(
-        s.update().where(s.c.id == subscriber.id).values(hard_bounces=s.c.hard_bounces + 1)
-    )
-    threshold = max(1, current_app.config["SEND_HARD_BOUNCES"])
-    now = utcnow()
-    bounced = execute_dml(
-        s.update()
-        .where(
-            s.c.id == subscriber.id,
-            s.c.hard_bounces >= threshold,
-            s.c.status.in_([status.value for status in _ACTIVE]),
-        )
-        .values(status=SubscriberStatus.BOUNCED.value, token_nonce=new_nonce(), updated_at=now)
-    ).rowcount
-    if not bounced:
-        return Outcome.HARD_BOUNCE
-    record(ConsentKind.BOUNCE, subscriber, _provenance(event, source))
-    _suppress(subscriber.email, SuppressionReason.HARD_BOUNCE)
-    _cancel_open_deliveries(subscriber.id)
-    return Outcome.BOUNCED
+    bounced = record_hard_bounces([subscriber.id], provenance=_provenance(event, source))
+    return Outcome.BOUNCED if bounced else Outcome.HARD_BOUNCE
 
 
 def _complaint(subscriber: Subscriber, event: Event, source: str) -> Outcome:
-    # The same conditional UPDATE as the preference centre's unsubscribe, with its own kind.
-    now = utcnow()
-    changed = execute_dml(
-        db.update(Subscriber)
-        .where(Subscriber.id == subscriber.id, Subscriber.status.in_(_ACTIVE))
-        .values(
-            status=SubscriberStatus.UNSUBSCRIBED,
-            unsubscribed_at=now,
-            token_nonce=new_nonce(),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
-        return Outcome.COMPLAINT
-    record(ConsentKind.COMPLAINT, subscriber, _provenance(event, source))
-    # Suppressed too: a form or API request in their name must not mail them again.
-    _suppress(subscriber.email, SuppressionReason.COMPLAINT)
-    _cancel_open_deliveries(subscriber.id)
-    return Outcome.UNSUBSCRIBED
-
-
-def _suppress(email: str, reason: SuppressionReason) -> None:
-    key = email_hmac(email)
-    if db.session.get(Suppression, key) is None:
-        db.session.add(Suppression(email_hmac=key, reason=reason))
+    changed = record_complaint(subscriber, provenance=_provenance(event, source))
+    return Outcome.UNSUBSCRIBED if changed else Outcome.COMPLAINT
 
 
 def _provenance(event: Event, source: str) -> Provenance:

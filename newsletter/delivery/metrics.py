@@ -9,14 +9,22 @@ holds no delivery counters of its own. Two sources instead:
   one small mmap file per worker process in PROMETHEUS_MULTIPROC_DIR (default
   <instance>/prometheus), summed by the web process at scrape time. One observation per
   SMTP group (SEND_GROUP_SIZE messages), never per message, and no network or database call.
+  prometheus_client picks multiprocess mode from that variable when it is first imported and
+  reads the folder from it for every file it opens: there is no other way to give it. So the
+  process entry points (newsletter/wsgi.py, worker/celery_app.py) set it, before anything
+  imports prometheus_client; create_app only reads it. A process started another way (tests,
+  `flask run` with tasks run inline) keeps its samples in memory and serves them itself.
 
 Access: a client address in METRICS_ALLOWED_IPS, or an active editor's bearer token.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import logging
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +34,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from newsletter.extensions import csrf, limiter
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
 
+log = logging.getLogger(__name__)
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Seconds for a group of ~20 pipelined messages: from a few ms on loopback to a slow relay.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -34,21 +43,35 @@ UNFINISHED = (DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED)
 bp = Blueprint("metrics", __name__)
 
 
+def samples_dir(instance_path: str | os.PathLike[str]) -> str:
+    """Where worker processes write their samples and /metrics reads them."""
+    return os.environ.get(ENV) or os.path.join(instance_path, "prometheus")
+
+
+def enter_multiprocess_mode(instance_path: str | os.PathLike[str]) -> None:
+    """For process entry points only, before prometheus_client is imported: the variable is
+    how prometheus_client learns the folder, and forked children (gunicorn, Celery) inherit it.
+    """
+    if "prometheus_client" in sys.modules and ENV not in os.environ:
+        log.warning(
+            "metrics: prometheus_client imported before %s was set; samples stay in memory", ENV
+        )
+    os.environ.setdefault(ENV, samples_dir(instance_path))
+
+
 def configure(app: Flask) -> None:
-    """Every process built by create_app (web and worker) agrees on the samples directory.
-    Set before any metric exists, and inherited by forked workers."""
-    path = os.environ.get(ENV) or os.path.join(app.instance_path, "prometheus")
+    """The folder the workers write to (web and worker agree through samples_dir)."""
+    path = samples_dir(app.instance_path)
     os.makedirs(path, exist_ok=True)
-    os.environ[ENV] = path
+    app.extensions["metrics_samples_dir"] = path
 
 
 class _Instruments:
     def __init__(self) -> None:
         from prometheus_client import Counter, Histogram, values
 
-        if os.environ.get(ENV) and values.ValueClass is values.MutexValue:
-            # prometheus_client picked its value class when first imported, before configure().
-            values.ValueClass = values.get_value_class()
+        # Chosen by prometheus_client at import, from the environment (enter_multiprocess_mode).
+        self.in_files = bool(getattr(values.ValueClass, "_multiprocess", False))
         self.send_seconds = Histogram(
             "newsletter_delivery_send_seconds",
             "Seconds from handing a group of messages to the SMTP relay to its last reply",
@@ -62,19 +85,53 @@ class _Instruments:
         )
 
 
-_instruments: _Instruments | None = None
+@functools.cache
+def _instruments() -> _Instruments:
+    # Built on first use, not at import: create_app imports this module, and the entry points
+    # must set PROMETHEUS_MULTIPROC_DIR before prometheus_client is imported.
+    return _Instruments()
 
 
 def observe_send(seconds: float, messages: int) -> None:
     """One SMTP group sent: its wall time and its size. Cheap (an mmap write), never raises."""
-    global _instruments
     try:
-        if _instruments is None:
-            _instruments = _Instruments()
-        _instruments.send_seconds.observe(seconds)
-        _instruments.handed_over.inc(messages)
+        instruments = _instruments()
+        instruments.send_seconds.observe(seconds)
+        instruments.handed_over.inc(messages)
     except OSError:  # a full or missing samples directory must not stop a send
         pass
+
+
+class SendCollector:
+    """Send latency: the sample files of every process in the folder, plus this process's own
+    samples when it keeps them in memory (it was not started by an entry point)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        families = {}
+        if os.path.isdir(self.path):
+            families = {f.name: f for f in MultiProcessCollector(None, path=self.path).collect()}
+        if _instruments.cache_info().currsize and not _instruments().in_files:
+            for metric in (_instruments().send_seconds, _instruments().handed_over):
+                for family in metric.collect():
+                    _add(families, family)
+        yield from families.values()
+
+
+def _add(families: dict[str, Any], family: Any) -> None:
+    """Sum this process's samples into the files' (same names, same labels)."""
+    known = families.setdefault(family.name, family)
+    if known is family:
+        return
+    own = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in family.samples}
+    known.samples = [
+        s._replace(value=s.value + own.get((s.name, tuple(sorted(s.labels.items()))), 0.0))
+        for s in known.samples
+    ]
 
 
 class LedgerCollector:
@@ -160,12 +217,9 @@ def metrics() -> Response:
         return refused
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-    from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
-    path = os.environ.get(ENV)
-    if path and os.path.isdir(path):
-        MultiProcessCollector(registry, path=path)
+    registry.register(SendCollector(current_app.extensions["metrics_samples_dir"]))  # type: ignore[arg-type]
     registry.register(LedgerCollector())  # type: ignore[arg-type]
     response = Response(generate_latest(registry), 200)
     response.headers["Content-Type"] = CONTENT_TYPE_PLAIN_0_0_4

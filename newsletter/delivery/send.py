@@ -19,7 +19,6 @@ import functools
 import hashlib
 import hmac
 import logging
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -37,8 +36,6 @@ from newsletter.delivery.throttle import Throttle
 from newsletter.mail.pipelined import Envelope, Outcome, RelayError, SmtpConnection
 from newsletter.mail.pipelined import Result as Smtp
 from newsletter.models import (
-    ConsentEvent,
-    ConsentKind,
     DeliveryState,
     DigestStatus,
     Region,
@@ -48,8 +45,11 @@ from newsletter.models import (
     subscriber_regions,
     utcnow,
 )
+from newsletter.subscriptions.bounces import record_hard_bounces
+from newsletter.subscriptions.service import Provenance
 
 log = logging.getLogger("newsletter.delivery")
+_AT_SEND = Provenance(source="delivery")  # the consent event of a reader bounced at send time
 
 
 class Body(Protocol):
@@ -115,9 +115,7 @@ class Stream:
     def sender(self) -> ThreadPoolExecutor:
         """One thread per worker for the SMTP conversation, so building overlaps the relay."""
         if self._sender is None:
-            # A reply from the relay must not wait 5 ms (Python's default switch interval)
-            # for the builder thread to let go of the GIL: that wait would be per message.
-            sys.setswitchinterval(0.0005)
+            # worker/celery_app.py shortens the GIL switch interval for this thread's sake.
             self._sender = ThreadPoolExecutor(1, thread_name_prefix="smtp")
         return self._sender
 
@@ -555,7 +553,8 @@ def _relay_down(batch: Batch, ids: list[int], exc: RelayError) -> str:
 
 
 def _bounce(results: Sequence[Result], readers: dict[int, int], stream: Stream) -> None:
-    """5xx to a reader (not a relay refusal): one more hard bounce; bounced at the limit."""
+    """5xx to a reader (not a relay refusal): one more hard bounce, by the same rule as a DSN
+    (subscriptions/bounces.py), for the whole group at once."""
     ids = [
         readers[r.delivery_id]
         for r in results
@@ -563,26 +562,7 @@ def _bounce(results: Sequence[Result], readers: dict[int, int], stream: Stream) 
     ]
     if not ids:
         return
-    s = Subscriber.__table__
-    db.session.execute(s.update().where(s.c.id.in_(ids)).values(hard_bounces=s.c.hard_bounces + 1))
-    bounced = (
-        db.session.execute(
-            s.update()
-            .where(
-                s.c.id.in_(ids),
-                s.c.hard_bounces >= max(1, stream.hard_bounces),
-                s.c.status == SubscriberStatus.CONFIRMED.value,
-            )
-            .values(status=SubscriberStatus.BOUNCED.value, updated_at=utcnow())
-            .returning(s.c.id)
-        )
-        .scalars()
-        .all()
-    )
-    for subscriber_id in bounced:
-        db.session.add(
-            ConsentEvent(subscriber_id=subscriber_id, kind=ConsentKind.BOUNCE, source="delivery")
-        )
+    record_hard_bounces(ids, provenance=_AT_SEND, threshold=stream.hard_bounces)
     db.session.commit()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from newsletter import jobs
@@ -50,7 +51,7 @@ def change_preferences(
         subscriber.paused = paused
         record(ConsentKind.PAUSE if paused else ConsentKind.RESUME, subscriber, provenance)
         if paused:
-            _cancel_open_deliveries(subscriber.id)
+            cancel_open_deliveries([subscriber.id])
     db.session.commit()
     return True
 
@@ -74,19 +75,22 @@ def unsubscribe(subscriber: Subscriber, provenance: Provenance) -> None:
     ).rowcount
     if changed:
         record(ConsentKind.UNSUBSCRIBE, subscriber, provenance)
-        _cancel_open_deliveries(subscriber.id)
+        cancel_open_deliveries([subscriber.id])
     db.session.commit()
     db.session.refresh(subscriber)
 
 
-def _cancel_open_deliveries(subscriber_id: int) -> None:
-    # Only rows no sender has claimed: a row in `sending` is already on the wire.
+def cancel_open_deliveries(subscriber_ids: Sequence[int]) -> None:
+    """The readers' deliveries not yet handed to SMTP are cancelled, in one statement.
+    Only rows no sender has claimed: a row in `sending` is already on the wire."""
+    if not subscriber_ids:
+        return
     db.session.execute(
         db.update(Delivery)
         .where(
             # Open rows belong to unfinished digests: a probe per digest, not a scan.
             in_digests(DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED),
-            Delivery.subscriber_id == subscriber_id,
+            Delivery.subscriber_id.in_(subscriber_ids),
             Delivery.state.in_([s for s in OPEN_STATES if s != DeliveryState.SENDING]),
         )
         .values(state=DeliveryState.CANCELLED, finished_at=utcnow())
@@ -106,7 +110,7 @@ def erase(subscriber: Subscriber, provenance: Provenance) -> None:
     exists = db.session.get(Suppression, key)
     if exists is None:
         db.session.add(Suppression(email_hmac=key, reason=SuppressionReason.ERASED))
-    _cancel_open_deliveries(subscriber.id)
+    cancel_open_deliveries([subscriber.id])
     forget_readers([subscriber.id])
     # The proof of consent outlives the record, without the person: no IP, no user agent.
     db.session.execute(

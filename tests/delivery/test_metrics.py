@@ -63,13 +63,15 @@ def test_latency_observed_in_another_process_is_served_by_the_web_process(
     app: Flask, client: FlaskClient
 ) -> None:
     before = samples(client)
-    worker = "from newsletter.delivery.metrics import observe_send; observe_send(0.2, 20)"
-    root = str(Path(__file__).resolve().parents[2])
-
-    # Like a Celery worker: another process, the same PROMETHEUS_MULTIPROC_DIR.
-    subprocess.run(
-        [sys.executable, "-c", worker], check=True, env={**os.environ, "PYTHONPATH": root}
+    worker = (
+        "import worker.celery_app; "
+        "from newsletter.delivery.metrics import observe_send; observe_send(0.2, 20)"
     )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root, "INSTANCE_PATH": app.instance_path}
+
+    # A Celery worker's process, from its entry point, with the web app's instance folder.
+    subprocess.run([sys.executable, "-c", worker], check=True, env=env, timeout=120)
 
     after = samples(client)
     assert latency_count(after) - latency_count(before) == 1

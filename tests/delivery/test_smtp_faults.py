@@ -11,19 +11,26 @@ import sqlalchemy as sa
 from flask import Flask
 
 from newsletter.delivery import digest_progress, halt, plan
+from newsletter.delivery.bounces import apply_event
+from newsletter.delivery.bounces_parse import Event, Kind
 from newsletter.delivery.control import resume
 from newsletter.delivery.drain import close_streams
 from newsletter.models import (
+    ConsentEvent,
+    ConsentKind,
     Delivery,
     DeliveryState,
     Digest,
     DigestStatus,
     Subscriber,
     SubscriberStatus,
+    Suppression,
+    SuppressionReason,
     db,
 )
+from newsletter.subscriptions.addresses import email_hmac
 from tests.conftest import TEST_REDIS_URL, free_port
-from tests.delivery.seed import seed_all
+from tests.delivery.seed import seed_all, seed_digest
 from tests.support.smtp import Received, SmtpSink
 
 BOUNCING = "bounce.example"
@@ -236,3 +243,76 @@ def test_a_halted_sender_completes_the_message_it_is_writing_and_starts_no_other
     received = {rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos}
     not_sent = {f"reader{o.key}@example.org" for o in outcomes if o.result is Result.NOT_SENT}
     assert not received & not_sent
+
+
+def queue_in_a_paused_digest(emails: list[str]) -> None:
+    """Each reader also waits, pending, in another digest (paused, so nothing sends it)."""
+    other = seed_digest("special-test-2")
+    db.session.execute(
+        sa.update(Digest).where(Digest.id == other).values(status=DigestStatus.PAUSED)
+    )
+    ids = db.session.execute(sa.select(Subscriber.id).where(Subscriber.email.in_(emails)))
+    db.session.add_all(Delivery(digest_id=other, subscriber_id=i) for i in ids.scalars())
+    db.session.commit()
+
+
+def reader_state(email: str) -> dict[str, object]:
+    """What a hard bounce changes about a reader, whoever reported it."""
+    db.session.expire_all()
+    reader = db.session.execute(sa.select(Subscriber).where(Subscriber.email == email)).scalar_one()
+    kinds = db.session.execute(
+        sa.select(ConsentEvent.kind).where(ConsentEvent.subscriber_id == reader.id)
+    ).scalars()
+    states = db.session.execute(
+        sa.select(Delivery.state)
+        .join(Digest, Digest.id == Delivery.digest_id)
+        .where(Delivery.subscriber_id == reader.id, Digest.status == DigestStatus.PAUSED)
+    ).scalars()
+    suppression = db.session.get(Suppression, email_hmac(email))
+    return {
+        "status": reader.status,
+        "hard_bounces": reader.hard_bounces,
+        "old links work": reader.token_nonce == "n" + email.removeprefix("reader").split("@")[0],
+        "suppressed": suppression.reason if suppression else None,
+        "consent": sorted(kinds),
+        "queued elsewhere": sorted(states),
+    }
+
+
+def test_a_5xx_at_send_time_suppresses_the_address_and_cancels_the_readers_other_deliveries(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(60, domain_of=domain_of)  # readers 7 and 57 on the bouncing domain
+    queue_in_a_paused_digest(seeded.emails)
+    smtp_sink.rcpt_policy = lambda a: "550 5.1.1 Mailbox unavailable" if BOUNCING in a else None
+
+    plan(seeded.digest_id)
+
+    for email in (f"reader7@{BOUNCING}", f"reader57@{BOUNCING}"):
+        assert reader_state(email) == {
+            "status": SubscriberStatus.BOUNCED,
+            "hard_bounces": 1,
+            "old links work": False,  # their old links no longer work
+            "suppressed": SuppressionReason.HARD_BOUNCE,  # no form can add them back
+            "consent": [ConsentKind.BOUNCE],
+            "queued elsewhere": [DeliveryState.CANCELLED],
+        }
+    assert reader_state("reader8@example.org")["queued elsewhere"] == [DeliveryState.PENDING]
+    assert reader_state("reader8@example.org")["suppressed"] is None
+
+
+def test_a_reader_bounced_by_a_dsn_ends_as_one_bounced_at_send_time(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    seeded = seed_all(10, domain_of=domain_of)  # reader7 bounces at send time
+    queue_in_a_paused_digest(seeded.emails)
+    smtp_sink.rcpt_policy = lambda a: "550 5.1.1 Mailbox unavailable" if BOUNCING in a else None
+    plan(seeded.digest_id)
+    report = Event(Kind.HARD, email="reader8@example.org", message_id=None, key="dsn-8")
+
+    apply_event(report, source="delivery")
+
+    at_send, by_dsn = reader_state(f"reader7@{BOUNCING}"), reader_state("reader8@example.org")
+    assert at_send == by_dsn
+    assert by_dsn["status"] is SubscriberStatus.BOUNCED
+    assert by_dsn["queued elsewhere"] == [DeliveryState.CANCELLED]
