@@ -255,6 +255,9 @@ SETTINGS: dict[str, Setting] = {
     "SEND_MAX_PER_CONNECTION": Setting(1000, _int, "messages per SMTP connection, then QUIT"),
     "SEND_LEASE_SECONDS": Setting(300, _int, "how long a claimed batch stays with its worker"),
     "SEND_TASK_SECONDS": Setting(60, _int, "work of one drain task before it hands over"),
+    "SEND_WORKER_TTL_SECONDS": Setting(
+        15, _int, "a worker silent this long no longer counts as a drain at work"
+    ),
     "SEND_SMTP_TIMEOUT": Setting(30.0, _float, "seconds to wait for one SMTP reply"),
     "SEND_RETRY_MIN_SECONDS": Setting(60.0, _float, "first delay after a 4xx reply"),
     "SEND_RETRY_MAX_SECONDS": Setting(3600.0, _float, "longest delay between two attempts"),

@@ -65,7 +65,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     worker_process_init.connect(lambda **_: _fresh_connections(app), weak=False)
-    importlib.import_module("worker.tasks")
+    importlib.import_module("worker.tasks").connect_worker_signals(app)
     return celery
 
 

@@ -48,9 +48,10 @@ def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_their_foreign
             digest_id = seed_digest()
             gone_digest_id = seed_digest("special-test-2")
             reader_ids = db.session.execute(sa.select(Subscriber.id)).scalars().all()
-            for reader_id in reader_ids:
-                db.session.add(Delivery(digest_id=digest_id, subscriber_id=reader_id))
-            db.session.add(Delivery(digest_id=gone_digest_id, subscriber_id=reader_ids[1]))
+            # Only the columns revision 0001 has (the model has grown since).
+            old_rows = [{"digest_id": digest_id, "subscriber_id": r} for r in reader_ids]
+            old_rows.append({"digest_id": gone_digest_id, "subscriber_id": reader_ids[1]})
+            db.session.execute(sa.insert(Delivery.__table__), old_rows)
             db.session.commit()
 
             upgrade()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import shared_task
-from celery.signals import worker_ready
+from celery import Task, shared_task
+from celery.signals import worker_init, worker_process_shutdown, worker_ready, worker_shutdown
+from flask import Flask
 
 from newsletter.mail.smtp import TemporaryFailure
+from newsletter.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +122,22 @@ def plan_delivery(digest_id: int) -> None:
     plan(digest_id)
 
 
-@shared_task(name="delivery.drain")
-def drain_delivery(digest_id: int, batch_key: str | None = None) -> None:
+@shared_task(name="delivery.drain", bind=True)
+def drain_delivery(self: Task, digest_id: int, batch_key: str | None = None) -> None:
     """Send for a while; when time is up and rows remain, one successor takes over."""
+    from flask import current_app
+
     from newsletter import jobs
+    from newsletter.delivery import liveness
     from newsletter.delivery.drain import drain
     from newsletter.models import db
 
-    if drain(digest_id).more:
+    owner = None
+    if not self.request.is_eager and self.request.hostname:
+        # In a worker process: its leases name it, so its death is seen in seconds.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        owner = liveness.of_process(app, self.request.hostname).id
+    if drain(digest_id, owner=owner).more:
         jobs.enqueue("delivery.drain", digest_id)
         db.session.commit()
 
@@ -138,9 +149,29 @@ def reconcile() -> None:
     run()
 
 
-@worker_ready.connect
-def _reconcile_at_start(sender: object, **_: object) -> None:
-    """A restarted worker picks up what a killed one left (expired leases, lost drains)."""
-    from celery import current_app as celery
+def connect_worker_signals(app: Flask) -> None:
+    """What a worker does at start and at shutdown, for the Flask app it runs."""
 
-    celery.send_task("delivery.reconcile")
+    def booted(sender: Any, **_: object) -> None:
+        app.extensions["delivery.booted_at"] = utcnow()  # before any pool process exists
+
+    def ready(sender: Any, **_: object) -> None:
+        """A restarted worker gives back what its killed predecessor held, then picks up
+        what any killed worker left (expired leases, lost drains)."""
+        from newsletter.delivery import liveness
+
+        with app.app_context():
+            booted_at = app.extensions.get("delivery.booted_at", utcnow())
+            liveness.release_predecessors(sender.hostname, booted_at=booted_at)
+        sender.app.send_task("delivery.reconcile")
+
+    def process_done(**_: object) -> None:
+        from newsletter.delivery import liveness
+
+        with app.app_context():
+            liveness.stop_process(app)
+
+    worker_init.connect(booted, weak=False)
+    worker_ready.connect(ready, weak=False)
+    worker_process_shutdown.connect(process_done, weak=False)
+    worker_shutdown.connect(process_done, weak=False)

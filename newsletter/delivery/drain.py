@@ -119,8 +119,12 @@ def load_composer(digest_id: int) -> Composer:
     return factory.load(digest_id)  # type: ignore[no-any-return]
 
 
-def drain(digest_id: int, *, composer: Composer | None = None) -> DrainReport:
-    """Send claimed batches of one digest until none is due or the time budget is spent."""
+def drain(
+    digest_id: int, *, composer: Composer | None = None, owner: str | None = None
+) -> DrainReport:
+    """Send claimed batches of one digest until none is due or the time budget is spent.
+
+    `owner`: this worker process's identity (liveness.py), named on every lease it takes."""
     config = current_app.config
     deadline = time.monotonic() + config["SEND_TASK_SECONDS"]
     stream = worker_stream()
@@ -132,7 +136,10 @@ def drain(digest_id: int, *, composer: Composer | None = None) -> DrainReport:
         if stream.halt is not None:
             stream.halt.forget(digest_id)  # the claim checks the digest is sending now
         batch = ledger.claim(
-            digest_id, size=config["SEND_BATCH_SIZE"], lease_seconds=config["SEND_LEASE_SECONDS"]
+            digest_id,
+            size=config["SEND_BATCH_SIZE"],
+            lease_seconds=config["SEND_LEASE_SECONDS"],
+            owner=owner,
         )
         if not batch.rows:
             if not _wait_for_due(digest_id, deadline):

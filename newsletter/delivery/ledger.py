@@ -30,7 +30,7 @@ from newsletter.models import (
     subscriber_regions,
     utcnow,
 )
-from newsletter.models.base import UTCDateTime
+from newsletter.models.base import UTCDateTime, execute_dml
 from newsletter.models.region import Region
 
 deliveries = Delivery.__table__
@@ -111,8 +111,18 @@ def plan_rows(digest: Digest, *, regions_with_news: set[str] | None, now: dateti
 # -- C1: the claim -----------------------------------------------------------------------------
 
 
-def claim(digest_id: int, *, size: int, lease_seconds: float, now: datetime | None = None) -> Batch:
+def claim(
+    digest_id: int,
+    *,
+    size: int,
+    lease_seconds: float,
+    now: datetime | None = None,
+    owner: str | None = None,
+) -> Batch:
     """Take up to `size` due rows of a sending digest with a fresh lease, in one statement.
+
+    `owner`: the claiming worker process (liveness.py), so that its death is seen before the
+    lease runs out; None for a drain run outside a worker.
 
     PostgreSQL: the rows are picked FOR UPDATE SKIP LOCKED, so concurrent workers never wait on
     each other nor take the same row. SQLite has one writer: BEGIN IMMEDIATE takes the write
@@ -160,6 +170,7 @@ def claim(digest_id: int, *, size: int, lease_seconds: float, now: datetime | No
                 attempts=deliveries.c.attempts + 1,
                 lease_token=token,
                 lease_expires_at=now + timedelta(seconds=lease_seconds),
+                lease_owner=owner,
                 handoff_at=None,
             )
             .returning(
@@ -481,6 +492,52 @@ def release(batch: Batch, ids: Iterable[int], *, conn: sa.Connection | None = No
                 lease_expires_at=None,
             )
         )
+
+
+def release_owners(owners: Sequence[str], *, now: datetime) -> tuple[int, int]:
+    """The rows of dead worker processes, before their lease runs out (liveness.py).
+
+    Never handed over: `pending` again, the claim's attempt given back (as `release`). Handed
+    over: `uncertain`, as the reconciler makes them after the lease; never re-sent. Returns
+    both counts; the caller commits.
+    """
+    held = sa.and_(
+        deliveries.c.digest_id.in_(
+            sa.select(digests.c.id)
+            .where(digests.c.status.in_([s.value for s in _UNFINISHED]))
+            .scalar_subquery()
+        ),
+        deliveries.c.state == DeliveryState.SENDING.value,
+        deliveries.c.lease_owner.in_(list(owners)),
+    )
+    released = execute_dml(
+        deliveries.update()
+        .where(held, deliveries.c.handoff_at.is_(None))
+        .values(
+            state=DeliveryState.PENDING.value,
+            attempts=deliveries.c.attempts - 1,
+            lease_token=None,
+            lease_expires_at=None,
+            lease_owner=None,
+        )
+    )
+    uncertain = execute_dml(
+        deliveries.update()
+        .where(held, deliveries.c.handoff_at.is_not(None))
+        .values(
+            state=DeliveryState.UNCERTAIN.value,
+            lease_token=None,
+            lease_expires_at=None,
+            lease_owner=None,
+            finished_at=now,
+            smtp_reply="worker lost between handoff and reply",
+        )
+    )
+    return released.rowcount, uncertain.rowcount
+
+
+# Rows on the wire belong to digests in these statuses (a cancelled digest may still have some).
+_UNFINISHED = (DigestStatus.SENDING, DigestStatus.PAUSED, DigestStatus.CANCELLED)
 
 
 def cancel_leftovers(digest_id: int, *, conn: sa.Connection | None = None) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from newsletter import jobs
-from newsletter.delivery import ledger
+from newsletter.delivery import ledger, liveness
 from newsletter.delivery.control import enqueue_drains
 from newsletter.models import (
     Delivery,
@@ -90,8 +90,9 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
         .scalars()
         .all()
     )
+    ttl = config["SEND_WORKER_TTL_SECONDS"]
     for digest_id in sending:
-        wanted = config["SEND_PARALLEL"] - _active_leases(digest_id, now)
+        wanted = config["SEND_PARALLEL"] - _active_leases(digest_id, now, ttl)
         if wanted > 0 and _has_due_rows(digest_id, now):
             enqueue_drains(digest_id, wanted)
             drains += wanted
@@ -111,6 +112,7 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     for digest_id in stale:
         jobs.enqueue("delivery.plan", digest_id)
         replanned += 1
+    liveness.forget_stale(now, older_than=config["SEND_LEASE_SECONDS"] + ttl)
     db.session.commit()
     report = ReconcileReport(reclaimed, uncertain, expired, drains, finished, replanned)
     if any(vars(report).values()):
@@ -118,14 +120,20 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     return report
 
 
-def _active_leases(digest_id: int, now: datetime) -> int:
-    """Workers holding a live lease on this digest (one token per claimed batch)."""
+def _active_leases(digest_id: int, now: datetime, ttl: float) -> int:
+    """Drains at work on this digest: one token per claimed batch with a live lease, held by
+    a process whose heartbeat is recent (or by one without identity, run outside a worker).
+    A killed process's leases stop counting within the TTL: its slot is not held hostage."""
     return int(
         db.session.execute(
             sa.select(sa.func.count(sa.distinct(deliveries.c.lease_token))).where(
                 deliveries.c.digest_id == digest_id,
                 deliveries.c.state == DeliveryState.SENDING.value,
                 deliveries.c.lease_expires_at >= now,
+                sa.or_(
+                    deliveries.c.lease_owner.is_(None),
+                    deliveries.c.lease_owner.in_(liveness.alive(now, ttl)),
+                ),
             )
         ).scalar_one()
     )

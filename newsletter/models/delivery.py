@@ -61,6 +61,8 @@ class Delivery(Model):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_token: Mapped[str | None] = mapped_column(sa.String(32))
     lease_expires_at: Mapped[datetime | None]
+    # The worker process that claimed the row (DeliveryWorker.id); meaningful while `sending`.
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(32))
     # Set just before DATA: from here on a lost reply makes the row uncertain, never re-sent.
     handoff_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(sa.String(200))
@@ -72,6 +74,18 @@ class Delivery(Model):
 
     def __repr__(self) -> str:
         return f"<Delivery {self.digest_id}:{self.subscriber_id} {self.state}>"
+
+
+class DeliveryWorker(Model):
+    """A worker process that sends: its leases name it, its heartbeat says it is alive."""
+
+    __tablename__ = "delivery_workers"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    # Celery's node name ("w1@host"): unique among running workers, kept across a restart.
+    node: Mapped[str] = mapped_column(sa.String(200))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def in_digests(*statuses: DigestStatus) -> sa.ColumnElement[bool]:
