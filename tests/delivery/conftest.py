@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 
 from newsletter.delivery.drain import close_streams
+from newsletter.delivery.send import favour_the_smtp_thread
 from tests.support.smtp import SmtpSink
+
+# The tests send inline, in this process: tuned like a worker process (worker/celery_app.py).
+favour_the_smtp_thread()
 
 
 @pytest.fixture
