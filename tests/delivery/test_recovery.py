@@ -261,6 +261,7 @@ def test_migration_0005_adds_lease_owners_and_removes_them_on_downgrade(
             owners = db.session.execute(sa.select(Delivery.lease_owner)).scalars().all()
             assert owners == [None, None]
             assert db.session.execute(sa.select(sa.func.count(DeliveryWorker.id))).scalar() == 0
+            db.session.rollback()  # no read lock left for the downgrade's ALTER TABLE to wait on
 
             downgrade(revision="0004")
             inspector = sa.inspect(db.engine)
