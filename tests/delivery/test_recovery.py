@@ -30,7 +30,7 @@ from tests.support.smtp import Received, SmtpSink
 
 KILLS = 5
 READERS = 1200
-RECOVERY_BOUND = 10.0  # seconds, with default settings (issue 12's "done when")
+RECOVERY_BOUND = 10.0  # seconds from a kill to the next message, with default settings
 
 
 @pytest.fixture
