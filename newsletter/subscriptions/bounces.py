@@ -22,11 +22,10 @@ from newsletter.models import (
     db,
     utcnow,
 )
-from newsletter.models.base import execute_dml
 from newsletter.models.subscriber import new_nonce
 from newsletter.subscriptions.addresses import email_hmac
-from newsletter.subscriptions.preferences import cancel_open_deliveries
-from newsletter.subscriptions.service import Provenance, record
+from newsletter.subscriptions.preferences import cancel_open_deliveries, leave
+from newsletter.subscriptions.service import Provenance
 
 # Readers who may still be mailed: only they can become bounced or unsubscribed.
 _ACTIVE = (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
@@ -75,27 +74,13 @@ def record_hard_bounces(
 
 
 def record_complaint(subscriber: Subscriber, *, provenance: Provenance) -> bool:
-    """The reader marked us as spam: unsubscribed (the preference centre's conditional UPDATE,
-    with its own consent kind), suppressed, open deliveries cancelled. False when the reader
-    was already out, and then nothing changes."""
-    now = utcnow()
-    changed = execute_dml(
-        db.update(Subscriber)
-        .where(Subscriber.id == subscriber.id, Subscriber.status.in_(_ACTIVE))
-        .values(
-            status=SubscriberStatus.UNSUBSCRIBED,
-            unsubscribed_at=now,
-            token_nonce=new_nonce(),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
+    """The reader marked us as spam: unsubscribed as by the preference centre (with its own
+    consent kind) and suppressed. False when the reader was already out, and then nothing
+    changes."""
+    if not leave(subscriber, ConsentKind.COMPLAINT, provenance):
         return False
-    record(ConsentKind.COMPLAINT, subscriber, provenance)
     # Suppressed too: a form or API request in their name must not mail them again.
     suppress([subscriber.email], SuppressionReason.COMPLAINT)
-    cancel_open_deliveries([subscriber.id])
     return True
 
 

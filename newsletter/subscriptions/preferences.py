@@ -58,6 +58,16 @@ def change_preferences(
 
 def unsubscribe(subscriber: Subscriber, provenance: Provenance) -> None:
     """Idempotent, and at once: deliveries not yet handed to SMTP are cancelled."""
+    leave(subscriber, ConsentKind.UNSUBSCRIBE, provenance)
+    db.session.commit()
+    db.session.refresh(subscriber)
+
+
+def leave(subscriber: Subscriber, kind: ConsentKind, provenance: Provenance) -> bool:
+    """The reader stops receiving mail, for the reason `kind` records (an unsubscribe, a
+    complaint): unsubscribed by a conditional UPDATE (two clicks at once record it once), a
+    new nonce, open deliveries cancelled. False when the reader was already out. The caller
+    commits."""
     now = utcnow()
     changed = execute_dml(
         db.update(Subscriber)
@@ -73,11 +83,11 @@ def unsubscribe(subscriber: Subscriber, provenance: Provenance) -> None:
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    if changed:
-        record(ConsentKind.UNSUBSCRIBE, subscriber, provenance)
-        cancel_open_deliveries([subscriber.id])
-    db.session.commit()
-    db.session.refresh(subscriber)
+    if not changed:
+        return False
+    record(kind, subscriber, provenance)
+    cancel_open_deliveries([subscriber.id])
+    return True
 
 
 def cancel_open_deliveries(subscriber_ids: Sequence[int]) -> None:
