@@ -21,7 +21,6 @@ Access: a client address in METRICS_ALLOWED_IPS, or an active editor's bearer to
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 import os
 import sys
@@ -33,6 +32,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from newsletter.extensions import csrf, limiter
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
+from newsletter.web.client import in_networks
 
 log = logging.getLogger(__name__)
 ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -193,19 +193,9 @@ def _access() -> Response | None:
         refused = Response("a valid bearer token is required\n", 401, mimetype="text/plain")
         refused.headers["WWW-Authenticate"] = 'Bearer realm="newsletter"'
         return refused
-    if _address_allowed(request.remote_addr, current_app.config["METRICS_ALLOWED_IPS"]):
+    if in_networks(request.remote_addr, current_app.config["METRICS_ALLOWED_IPS"]):
         return None
     return Response("forbidden\n", 403, mimetype="text/plain")
-
-
-def _address_allowed(remote: str | None, networks: list[str]) -> bool:
-    try:
-        address = ipaddress.ip_address(remote or "")
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 @bp.get("/metrics")

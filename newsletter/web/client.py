@@ -57,9 +57,21 @@ def wrap(app: WSGIApp, trusted: TrustedProxies) -> WSGIApp:
 
 def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(value.strip().strip("[]"))
+        ip = ipaddress.ip_address(value.strip().strip("[]"))
     except ValueError:
         return None
+    # A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; networks are written in IPv4.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+def in_networks(address: str | None, networks: Iterable[Network | str]) -> bool:
+    """Whether an address (as a peer or a proxy reports it) lies in one of the networks."""
+    ip = _ip(address or "")
+    return ip is not None and any(
+        ip in (ipaddress.ip_network(n, strict=False) if isinstance(n, str) else n) for n in networks
+    )
 
 
 class _FromTrustedNetworks:
@@ -75,8 +87,7 @@ class _FromTrustedNetworks:
         self.networks = tuple(networks)
 
     def _trusted(self, address: str | None) -> bool:
-        ip = _ip(address or "")
-        return ip is not None and any(ip in network for network in self.networks)
+        return in_networks(address, self.networks)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         peer = environ.get("REMOTE_ADDR")
