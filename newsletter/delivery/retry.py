@@ -1,4 +1,7 @@
-"""When to try a deferred delivery again: exponential backoff with jitter, up to a maximum age."""
+"""When to try a deferred delivery again: exponential backoff with jitter, up to a maximum age.
+
+Pure (no clock, no database): the caller gives `now`, and tests a seeded random generator.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,13 @@ class RetryPolicy:
         return base / 2 + (rng or random).uniform(0, base / 2)
 
     def next_attempt(
-        self, *, attempts: int, created_at: datetime, now: datetime
+        self,
+        *,
+        attempts: int,
+        created_at: datetime,
+        now: datetime,
+        rng: random.Random | None = None,
     ) -> datetime | None:
         """The next attempt time, or None when it would fall past the maximum age (expired)."""
-        at = now + timedelta(seconds=self.delay(attempts))
+        at = now + timedelta(seconds=self.delay(attempts, rng=rng))
         return None if at - created_at > self.max_age else at
