@@ -1,4 +1,5 @@
-"""Pause, resume and cancel a digest: one conditional UPDATE each, drains enqueued after commit.
+"""Pause, resume and cancel a digest, as editors ask: the ledger's transition, then the commit,
+then the news (drains enqueued, workers told).
 
 A pause flips the digest and gives back every claimed row not yet handed over. With Redis it
 is also published to every worker (delivery/halt.py), whose SMTP thread checks before each
@@ -13,25 +14,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter import jobs
+from newsletter import jobs, ledger
 from newsletter.delivery import halt
-from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db, utcnow
-from newsletter.models.base import execute_dml
-
-deliveries = Delivery.__table__
-digests = Digest.__table__
+from newsletter.models import Digest, DigestStatus, db
 
 
 class NotAllowed(Exception):
     """The digest is not in a state where this action applies; the message says why."""
-
-
-def _unhanded(digest_id: int) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        deliveries.c.digest_id == digest_id,
-        deliveries.c.state == DeliveryState.SENDING.value,
-        deliveries.c.handoff_at.is_(None),
-    )
 
 
 def _status(digest_id: int) -> DigestStatus | None:
@@ -42,39 +31,19 @@ def _status(digest_id: int) -> DigestStatus | None:
 
 def pause(digest_id: int, *, reason: str = "paused by an editor") -> None:
     """sending → paused, with the reason shown to editors."""
-    changed = execute_dml(
-        digests.update()
-        .where(digests.c.id == digest_id, digests.c.status == DigestStatus.SENDING.value)
-        .values(status=DigestStatus.PAUSED.value, pause_reason=reason[:1000])
-    ).rowcount
-    if not changed:
+    if not ledger.pause(digest_id, reason=reason):
         status = _status(digest_id)
         db.session.rollback()
         if status is DigestStatus.PAUSED:
             return
         raise NotAllowed(f"digest {digest_id} is {status or 'unknown'}, not sending")
-    db.session.execute(
-        deliveries.update()
-        .where(_unhanded(digest_id))
-        .values(
-            state=DeliveryState.PENDING.value,
-            attempts=deliveries.c.attempts - 1,
-            lease_token=None,
-            lease_expires_at=None,
-        )
-    )
     db.session.commit()
     _announce(digest_id, halted=True)
 
 
 def resume(digest_id: int) -> None:
     """paused → sending; drains are enqueued once that is committed."""
-    changed = execute_dml(
-        digests.update()
-        .where(digests.c.id == digest_id, digests.c.status == DigestStatus.PAUSED.value)
-        .values(status=DigestStatus.SENDING.value, pause_reason=None)
-    ).rowcount
-    if not changed:
+    if not ledger.resume(digest_id):
         status = _status(digest_id)
         db.session.rollback()
         if status is DigestStatus.SENDING:
@@ -87,43 +56,14 @@ def resume(digest_id: int) -> None:
 
 def cancel(digest_id: int) -> int:
     """Stop for good: every row not yet handed over becomes cancelled. Returns that count."""
-    changed = execute_dml(
-        digests.update()
-        .where(
-            digests.c.id == digest_id,
-            digests.c.status.in_(
-                [DigestStatus.PLANNED.value, DigestStatus.SENDING.value, DigestStatus.PAUSED.value]
-            ),
-        )
-        .values(status=DigestStatus.CANCELLED.value, finished_at=utcnow())
-    ).rowcount
-    if not changed:
+    cancelled = ledger.cancel(digest_id)
+    if cancelled is None:
         status = _status(digest_id)
         db.session.rollback()
         raise NotAllowed(f"digest {digest_id} is {status or 'unknown'}; it cannot be cancelled")
-    cancelled = execute_dml(
-        deliveries.update()
-        .where(
-            sa.or_(
-                sa.and_(
-                    deliveries.c.digest_id == digest_id,
-                    deliveries.c.state.in_(
-                        [DeliveryState.PENDING.value, DeliveryState.DEFERRED.value]
-                    ),
-                ),
-                _unhanded(digest_id),
-            )
-        )
-        .values(
-            state=DeliveryState.CANCELLED.value,
-            lease_token=None,
-            lease_expires_at=None,
-            finished_at=utcnow(),
-        )
-    ).rowcount
     db.session.commit()
     _announce(digest_id, halted=True)
-    return int(cancelled)
+    return cancelled
 
 
 def _announce(digest_id: int, *, halted: bool) -> None:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.delivery import ledger
+from newsletter import ledger
 from newsletter.models import db, utcnow
 from newsletter.models.base import execute_dml
 from newsletter.models.delivery import DeliveryWorker
@@ -123,17 +123,17 @@ def release_predecessors(node: str, *, booted_at: datetime) -> tuple[int, int]:
     db.session.rollback()
     if not dead:
         return 0, 0
-    released, uncertain = ledger.release_owners(dead, now=utcnow())
+    recovered = ledger.release_owners(dead, now=utcnow())
     db.session.execute(workers.delete().where(workers.c.id.in_(dead)))
     db.session.commit()
     log.info(
         "delivery.restarted node=%s predecessors=%d pending_again=%d uncertain=%d",
         node,
         len(dead),
-        released,
-        uncertain,
+        recovered.pending,
+        recovered.uncertain,
     )
-    return released, uncertain
+    return recovered.pending, recovered.uncertain
 
 
 def forget_stale(now: datetime, *, older_than: float) -> int:

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from newsletter import jobs
-from newsletter.delivery import ledger, liveness
+from newsletter import jobs, ledger
+from newsletter.delivery import liveness
 from newsletter.delivery.control import enqueue_drains
 from newsletter.models import (
     Delivery,
@@ -22,18 +22,11 @@ from newsletter.models import (
     Digest,
     DigestStatus,
     db,
-    in_digests,
     utcnow,
 )
-from newsletter.models.base import execute_dml
 
 log = logging.getLogger("newsletter.delivery")
 deliveries = Delivery.__table__
-
-# Rows being sent or deferred belong to digests in these statuses (a cancelled digest may
-# still have rows on the wire). Through them, each query below is one probe per digest into
-# the claim index, never a scan of every digest's rows.
-UNFINISHED = (DigestStatus.SENDING, DigestStatus.PAUSED, DigestStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -49,39 +42,10 @@ class ReconcileReport:
 def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     now = now or utcnow()
     config = current_app.config
-    expired_lease = sa.and_(
-        in_digests(*UNFINISHED),
-        deliveries.c.state == DeliveryState.SENDING.value,
-        deliveries.c.lease_expires_at < now,
-    )
-    # A lease ran out before the handoff: provably not sent, claim it again.
-    reclaimed = execute_dml(
-        deliveries.update()
-        .where(expired_lease, deliveries.c.handoff_at.is_(None))
-        .values(state=DeliveryState.PENDING.value, lease_token=None, lease_expires_at=None)
-    ).rowcount
-    # After the handoff: it may have reached the server. Never re-sent automatically.
-    uncertain = execute_dml(
-        deliveries.update()
-        .where(expired_lease, deliveries.c.handoff_at.is_not(None))
-        .values(
-            state=DeliveryState.UNCERTAIN.value,
-            lease_token=None,
-            lease_expires_at=None,
-            finished_at=now,
-            smtp_reply="worker lost between handoff and reply",
-        )
-    ).rowcount
+    # A dead worker's rows: given back if never handed over, else uncertain (never re-sent).
+    recovered = ledger.reclaim(now=now)
     max_age = timedelta(hours=config["SEND_MAX_AGE_HOURS"])
-    expired = execute_dml(
-        deliveries.update()
-        .where(
-            in_digests(*UNFINISHED),
-            deliveries.c.state == DeliveryState.DEFERRED.value,
-            deliveries.c.created_at < now - max_age,
-        )
-        .values(state=DeliveryState.EXPIRED.value, finished_at=now)
-    ).rowcount
+    expired = ledger.expire_deferred(now=now, max_age=max_age)
     db.session.commit()
 
     drains = finished = replanned = 0
@@ -114,7 +78,9 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
         replanned += 1
     liveness.forget_stale(now, older_than=config["SEND_LEASE_SECONDS"] + ttl)
     db.session.commit()
-    report = ReconcileReport(reclaimed, uncertain, expired, drains, finished, replanned)
+    report = ReconcileReport(
+        recovered.pending, recovered.uncertain, expired, drains, finished, replanned
+    )
     if any(vars(report).values()):
         log.info("delivery.reconciled %s", report)
     return report

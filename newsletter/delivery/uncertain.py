@@ -19,6 +19,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter import ledger
 from newsletter.delivery.control import NotAllowed, enqueue_drains
 from newsletter.models import (
     Delivery,
@@ -27,11 +28,8 @@ from newsletter.models import (
     DigestStatus,
     Subscriber,
     db,
-    utcnow,
 )
-from newsletter.models.base import execute_dml
 
-deliveries = Delivery.__table__
 # Angle-bracketed ids, however the log line frames them (message-id=<…>, Message-ID: <…>).
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 
@@ -76,16 +74,7 @@ def settle_from_log(digest_id: int, accepted: set[str], *, source: str) -> int:
         for row in uncertain_rows(digest_id)
         if row.message_id and row.message_id in accepted
     ]
-    if settled:
-        db.session.execute(
-            deliveries.update()
-            .where(deliveries.c.id.in_(settled), deliveries.c.state == DeliveryState.UNCERTAIN)
-            .values(
-                state=DeliveryState.SENT.value,
-                sent_at=deliveries.c.handoff_at,
-                smtp_reply=f"accepted, per the relay's log {source}"[:1000],
-            )
-        )
+    ledger.settle_uncertain(settled, source=source)
     db.session.commit()
     return len(settled)
 
@@ -96,28 +85,16 @@ def send_again(digest_id: int) -> int:
     A person's decision: a reader whose message did reach the relay gets it twice. Drains are
     enqueued once that is committed (a paused digest waits for its resume).
     """
-    digest = db.session.execute(
-        sa.select(Digest).where(Digest.id == digest_id).with_for_update()
+    status = db.session.execute(
+        sa.select(Digest.status).where(Digest.id == digest_id).with_for_update()
     ).scalar_one_or_none()
-    if digest is None or digest.status in (DigestStatus.CANCELLED, DigestStatus.PLANNED):
-        status = digest.status.value if digest else "unknown"
+    if status is None or status in (DigestStatus.CANCELLED, DigestStatus.PLANNED):
         db.session.rollback()
-        raise NotAllowed(f"digest {digest_id} is {status}; its uncertain rows stay as they are")
-    count = execute_dml(
-        deliveries.update()
-        .where(deliveries.c.digest_id == digest_id, deliveries.c.state == DeliveryState.UNCERTAIN)
-        .values(
-            state=DeliveryState.PENDING.value,
-            handoff_at=None,
-            finished_at=None,
-            next_attempt_at=utcnow(),
-            smtp_reply="uncertain; sent again by hand",
+        raise NotAllowed(
+            f"digest {digest_id} is {status or 'unknown'}; its uncertain rows stay as they are"
         )
-    ).rowcount
-    if count and digest.status is DigestStatus.FINISHED:
-        digest.status = DigestStatus.SENDING
-        digest.finished_at = None
-    if count and digest.status is DigestStatus.SENDING:
+    count = ledger.send_uncertain_again(digest_id)
+    if count and status in (DigestStatus.SENDING, DigestStatus.FINISHED):
         enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
     db.session.commit()
-    return int(count)
+    return count

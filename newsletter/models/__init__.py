@@ -7,7 +7,6 @@ from newsletter.models.delivery import (
     BounceEvent,
     Delivery,
     DeliveryState,
-    forget_readers,
     in_digests,
 )
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
@@ -35,7 +34,6 @@ __all__ = [
     "ConsentKind",
     "Delivery",
     "DeliveryState",
-    "forget_readers",
     "in_digests",
     "Digest",
     "DigestKind",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.models.base import Model, db, str_enum, utcnow
+from newsletter.models.base import Model, str_enum, utcnow
 from newsletter.models.digest import Digest, DigestStatus
 
 
@@ -52,7 +51,7 @@ class Delivery(Model):
     # NULL once the reader is erased: the row stays as a count, without the person.
     # No foreign key: its per-row check was half the time of planning a million rows, and a
     # reader deleted while a digest is planned would fail the whole plan. Whoever deletes a
-    # subscriber nulls this (forget_readers); a row whose reader is gone is skipped at sending.
+    # subscriber nulls this (ledger.forget_readers); a row whose reader is gone is skipped.
     subscriber_id: Mapped[int | None]
     state: Mapped[DeliveryState] = mapped_column(
         str_enum(DeliveryState, "delivery_state"), default=DeliveryState.PENDING
@@ -95,17 +94,6 @@ def in_digests(*statuses: DigestStatus) -> sa.ColumnElement[bool]:
     if statuses:
         ids = ids.where(Digest.status.in_(statuses))
     return Delivery.digest_id.in_(ids.scalar_subquery())
-
-
-def forget_readers(subscriber_ids: Any) -> None:
-    """Readers about to be deleted: their rows stay as counts, without the person (the column
-    has no foreign key to do it). Ids: a list or a scalar subquery."""
-    db.session.execute(
-        sa.update(Delivery)
-        .where(in_digests(), Delivery.subscriber_id.in_(subscriber_ids))
-        .values(subscriber_id=None)
-        .execution_options(synchronize_session=False)
-    )
 
 
 class BounceEvent(Model):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from flask import current_app
 
+from newsletter import ledger
 from newsletter.models import (
     ConsentEvent,
     ConsentKind,
@@ -24,7 +25,7 @@ from newsletter.models import (
 )
 from newsletter.models.subscriber import new_nonce
 from newsletter.subscriptions.addresses import email_hmac
-from newsletter.subscriptions.preferences import cancel_open_deliveries, leave
+from newsletter.subscriptions.preferences import leave
 from newsletter.subscriptions.service import Provenance
 
 # Readers who may still be mailed: only they can become bounced or unsubscribed.
@@ -60,7 +61,7 @@ def record_hard_bounces(
     if not bounced:
         return []
     suppress([email for _, email in bounced], SuppressionReason.HARD_BOUNCE)
-    cancel_open_deliveries([subscriber_id for subscriber_id, _ in bounced])
+    ledger.cancel_for_readers([subscriber_id for subscriber_id, _ in bounced])
     db.session.add_all(
         ConsentEvent(
             subscriber_id=subscriber_id,

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from newsletter import jobs
+from newsletter import jobs, ledger
 from newsletter.models import (
-    OPEN_STATES,
     ConsentEvent,
     ConsentKind,
-    Delivery,
-    DeliveryState,
-    DigestStatus,
     Subscriber,
     SubscriberStatus,
     Suppression,
     SuppressionReason,
     db,
-    forget_readers,
-    in_digests,
     utcnow,
 )
 from newsletter.models.base import execute_dml
@@ -51,7 +44,7 @@ def change_preferences(
         subscriber.paused = paused
         record(ConsentKind.PAUSE if paused else ConsentKind.RESUME, subscriber, provenance)
         if paused:
-            cancel_open_deliveries([subscriber.id])
+            ledger.cancel_for_readers([subscriber.id])
     db.session.commit()
     return True
 
@@ -86,26 +79,8 @@ def leave(subscriber: Subscriber, kind: ConsentKind, provenance: Provenance) -> 
     if not changed:
         return False
     record(kind, subscriber, provenance)
-    cancel_open_deliveries([subscriber.id])
+    ledger.cancel_for_readers([subscriber.id])
     return True
-
-
-def cancel_open_deliveries(subscriber_ids: Sequence[int]) -> None:
-    """The readers' deliveries not yet handed to SMTP are cancelled, in one statement.
-    Only rows no sender has claimed: a row in `sending` is already on the wire."""
-    if not subscriber_ids:
-        return
-    db.session.execute(
-        db.update(Delivery)
-        .where(
-            # Open rows belong to unfinished digests: a probe per digest, not a scan.
-            in_digests(DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED),
-            Delivery.subscriber_id.in_(subscriber_ids),
-            Delivery.state.in_([s for s in OPEN_STATES if s != DeliveryState.SENDING]),
-        )
-        .values(state=DeliveryState.CANCELLED, finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
 
 
 def request_erasure(subscriber: Subscriber) -> None:
@@ -120,8 +95,8 @@ def erase(subscriber: Subscriber, provenance: Provenance) -> None:
     exists = db.session.get(Suppression, key)
     if exists is None:
         db.session.add(Suppression(email_hmac=key, reason=SuppressionReason.ERASED))
-    cancel_open_deliveries([subscriber.id])
-    forget_readers([subscriber.id])
+    ledger.cancel_for_readers([subscriber.id])
+    ledger.forget_readers([subscriber.id])
     # The proof of consent outlives the record, without the person: no IP, no user agent.
     db.session.execute(
         db.update(ConsentEvent)

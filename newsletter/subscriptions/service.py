@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from newsletter import jobs
+from newsletter import jobs, ledger
 from newsletter.models import (
     ConsentEvent,
     ConsentKind,
@@ -20,7 +20,6 @@ from newsletter.models import (
     Suppression,
     SuppressionReason,
     db,
-    forget_readers,
     utcnow,
 )
 from newsletter.models.base import execute_dml
@@ -239,7 +238,7 @@ def purge_pending(*, older_than_days: int) -> int:
         .where(ConsentEvent.subscriber_id.in_(stale))
         .execution_options(synchronize_session=False)
     )
-    forget_readers(stale)  # a reader back to pending after an unsubscribe has old rows
+    ledger.forget_readers(stale)  # a reader back to pending after an unsubscribe has old rows
     result = execute_dml(
         db.delete(Subscriber)
         .where(Subscriber.status == SubscriberStatus.PENDING, Subscriber.updated_at < cutoff)
