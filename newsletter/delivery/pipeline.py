@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from newsletter.delivery import metrics, policy
-from newsletter.delivery.ledger import Batch, Claimed, Result
 from newsletter.delivery.readers import Reader
 from newsletter.delivery.store import LedgerStore
 from newsletter.delivery.stream import SmtpSender, Stream
+from newsletter.ledger import Batch, Claimed, Result
 from newsletter.mail.pipelined import Envelope, Outcome, RelayError
 from newsletter.mail.pipelined import Result as Smtp
 from newsletter.models import db, utcnow

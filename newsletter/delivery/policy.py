@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsletter.delivery.ledger import Claimed, Result
 from newsletter.delivery.retry import RetryPolicy
+from newsletter.ledger import Claimed, Result
 from newsletter.mail.pipelined import Outcome, RelayError
 from newsletter.mail.pipelined import Result as Smtp
 from newsletter.models import DeliveryState, DigestStatus

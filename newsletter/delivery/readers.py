@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from newsletter.delivery import ledger
+from newsletter import ledger
 from newsletter.models import Region, Subscriber, SubscriberStatus, db, subscriber_regions
 
 

@@ -9,7 +9,6 @@ sending worker (docs/delivery.md).
 
 from __future__ import annotations
 
-from newsletter.delivery.ledger import Batch, Result
 from newsletter.delivery.pipeline import (
     BatchReport,
     Clock,
@@ -22,6 +21,7 @@ from newsletter.delivery.policy import RELAY_PAUSE, is_relay_refusal, paused_for
 from newsletter.delivery.readers import Reader, load_readers
 from newsletter.delivery.store import LedgerStore, SqlLedger, sql_ledger
 from newsletter.delivery.stream import Stream, favour_the_smtp_thread
+from newsletter.ledger import Batch, Result
 from newsletter.models import DeliveryState
 
 __all__ = [

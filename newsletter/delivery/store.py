@@ -1,7 +1,7 @@
 """The ledger as the send pipeline sees it: a narrow port, and its implementation over SQL.
 
 The pipeline makes six kinds of ledger writes and reads, each one commit (docs/delivery.md,
-"Commit points"). `SqlLedger` makes them with newsletter.delivery.ledger on the sender's two
+"Commit points"). `SqlLedger` makes them with newsletter.ledger on the sender's two
 connections: one whose commits wait for the disk (the handoff, C2: what stops a second send)
 and, on PostgreSQL, one whose commits do not (results alone, C3: a lost one leaves the row
 `sending` with its handoff marker, which the reconciler makes `uncertain`, never re-sent).
@@ -16,8 +16,8 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from newsletter.delivery import ledger
-from newsletter.delivery.ledger import Batch, Result
+from newsletter import ledger
+from newsletter.ledger import Batch, Result
 from newsletter.models import DigestStatus, db
 
 
@@ -66,8 +66,8 @@ class LedgerStore(Protocol):
 
 @dataclass
 class SqlLedger:
-    """LedgerStore over newsletter.delivery.ledger. Without connections (None), each call
-    takes one from the pool."""
+    """LedgerStore over newsletter.ledger. Without connections (None), each call takes one
+    from the pool."""
 
     conn: sa.Connection | None = None  # handoffs, releases: synchronous commits
     fast: sa.Connection | None = None  # results alone, skips: no wait for the WAL flush
