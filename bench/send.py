@@ -45,7 +45,6 @@ def main() -> None:
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--port", type=int, default=2526)
-    parser.add_argument("--composer", default="newsletter.digests.compose:DigestComposer")
     parser.add_argument("--group-size", type=int, default=20)
     parser.add_argument("--in-flight", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=200)
@@ -106,10 +105,10 @@ def main() -> None:
     try:
         time.sleep(4)  # let the workers connect
         with app.app_context():
-            from newsletter.delivery import digest_progress, plan
+            from newsletter.delivery import digest_progress, plan_deliveries
 
             started = time.monotonic()
-            plan(digest_id)
+            plan_deliveries(digest_id)
             planned = time.monotonic() - started
             print(f"planning: {planned:.2f} s for {args.readers} rows (one INSERT … SELECT)")
             wait_finished(app, digest_id)
@@ -136,12 +135,12 @@ def main() -> None:
 
 
 def measure_planning(app: object, digest_id: int, readers: int) -> None:
-    from newsletter.delivery import digest_progress, plan
+    from newsletter.delivery import digest_progress, plan_deliveries
 
     task = app.extensions["celery"].tasks["delivery.drain"]  # type: ignore[attr-defined]
     task.apply_async = lambda *a, **k: None  # planning only: no drains
     started = time.monotonic()
-    plan(digest_id)
+    plan_deliveries(digest_id)
     planned = time.monotonic() - started
     print(f"planning: {planned:.2f} s for {readers} rows (one INSERT … SELECT)")
     print(f"ledger: {', '.join(f'{k} {v}' for k, v in digest_progress(digest_id).items() if v)}")
@@ -171,7 +170,6 @@ def worker_env(args: argparse.Namespace, url: str, instance: Path) -> dict[str, 
         "SEND_GROUP_SIZE": str(args.group_size),
         "SEND_GROUPS_IN_FLIGHT": str(args.in_flight),
         "SEND_BATCH_SIZE": str(args.batch_size),
-        "DELIVERY_COMPOSER": args.composer,
         "PYTHONPATH": str(ROOT),
     }
 
@@ -241,9 +239,9 @@ def seed(readers: int, per_region: int) -> tuple[int, int]:
 
 
 def mean_size(digest_id: int) -> int:
-    from newsletter.delivery.drain import load_composer
+    from newsletter.digests.compose import DigestComposer
 
-    composer = load_composer(digest_id)
+    composer = DigestComposer.load(digest_id)
     slugs = [
         r
         for r in (

@@ -12,8 +12,24 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+import newsletter.admin.articles  # noqa: F401 - its routes attach to admin_bp
+import newsletter.admin.digests  # noqa: F401 - its routes attach to admin_bp
+from newsletter import api
+from newsletter.admin.views import bp as admin_bp
+from newsletter.celery_init import celery_init_app
+from newsletter.commands import register_commands
 from newsletter.config import ConfigError, load_config
-from newsletter.web import client
+from newsletter.delivery import metrics
+from newsletter.delivery.metrics import bp as metrics_bp
+from newsletter.delivery.webhooks import bp as webhooks_bp
+from newsletter.devmail.views import bp as devmail_bp
+from newsletter.digests.views import bp as digests_bp
+from newsletter.extensions import csrf, init_extensions
+from newsletter.models import db
+from newsletter.subscriptions.views import bp as subscriptions_bp
+from newsletter.web import client, security
+from newsletter.web.health import bp as health_bp
+from newsletter.web.requests import guard_requests
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -25,7 +41,7 @@ def create_app(
     web: bool = True,
 ) -> Flask:
     """The app. `web=False` (Celery workers and beat) leaves out the pages and the API: a
-    worker renders emails from BASE_URL, never routes, and saves ~25 MB per process."""
+    worker renders emails from BASE_URL and never routes a request."""
     app = Flask(
         __name__,
         template_folder=str(TEMPLATES_DIR),
@@ -37,26 +53,15 @@ def create_app(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from newsletter.extensions import init_extensions
-
     init_extensions(app)
     if app.config["CHECK_DATABASE_AT_START"]:
         _check_database(app)
 
-    from newsletter.jobs import celery_init_app
-
     celery_init_app(app)
-    from newsletter.delivery import metrics
-
     metrics.configure(app)
     if web:
         _register_blueprints(app)
-        from newsletter.web import security
-
         security.init_app(app)
-
-    from newsletter.cli import register_commands
-
     register_commands(app)
     return app
 
@@ -96,8 +101,6 @@ def _flask_settings(app: Flask, overrides: Mapping[str, Any] | None) -> dict[str
 
 
 def _check_database(app: Flask) -> None:
-    from newsletter.models import db
-
     with app.app_context():
         try:
             with db.engine.connect() as connection:
@@ -108,18 +111,6 @@ def _check_database(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import newsletter.admin.articles  # noqa: F401 - its routes attach to admin_bp
-    import newsletter.admin.digests  # noqa: F401 - its routes attach to admin_bp
-    from newsletter import api
-    from newsletter.admin.views import bp as admin_bp
-    from newsletter.delivery.metrics import bp as metrics_bp
-    from newsletter.delivery.webhooks import bp as webhooks_bp
-    from newsletter.digests.views import bp as digests_bp
-    from newsletter.extensions import csrf
-    from newsletter.subscriptions.views import bp as subscriptions_bp
-    from newsletter.web.health import bp as health_bp
-    from newsletter.web.requests import guard_requests
-
     # First: body and JSON limits, and the bounded <int:...> the routes below are made with.
     guard_requests(app)
     api.load_routes()
@@ -133,6 +124,4 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     if app.config["NEWSLETTER_ENV"] == "development":
-        from newsletter.devmail.views import bp as devmail_bp
-
         app.register_blueprint(devmail_bp)

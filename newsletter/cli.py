@@ -1,29 +1,17 @@
-"""The `newsletter` command: Flask's CLI plus the service's own commands."""
+"""The `newsletter` command: Flask's CLI over create_app, with the service's own commands."""
 
 from __future__ import annotations
 
-import secrets
 import sys
-from datetime import datetime
-from pathlib import Path
 
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 
+from newsletter import create_app
 from newsletter.config import ConfigError
 
-DEMO_FEED = Path(__file__).parent / "demo" / "revue-internationale-sample.rss"
-
-
-def _create_app() -> Flask:
-    from newsletter import create_app
-
-    return create_app()
-
-
 cli = FlaskGroup(
-    create_app=_create_app,
+    create_app=create_app,
     add_version_option=False,
     load_dotenv=False,
     help="La Revue Internationale's newsletter service.",
@@ -36,174 +24,3 @@ def main() -> None:
     except ConfigError as exc:
         click.echo(f"newsletter: configuration error: {exc}", err=True)
         sys.exit(2)
-
-
-editors = click.Group("editors", help="People who log in to the editors' area.")
-tokens = click.Group("tokens", help="API bearer tokens of editors.")
-demo = click.Group("demo", help="Demonstration data for a first run.")
-
-
-@editors.command("create")
-@click.argument("email")
-@click.option("--password", help="Password; prompted for when omitted.")
-@click.option("--generate", is_flag=True, help="Generate a password and print it.")
-@click.option("--admin", is_flag=True, help="May export, erase and change settings.")
-@with_appcontext
-def create_editor(email: str, password: str | None, generate: bool, admin: bool) -> None:
-    """Create an editor, or reset the password of an existing one."""
-    from newsletter.admin.accounts import save_editor
-
-    if generate:
-        password = secrets.token_urlsafe(12)
-    elif password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        editor, created = save_editor(email, password, is_admin=admin)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-    click.echo(f"{'Created' if created else 'Updated'} editor {editor.email}")
-    if generate:
-        click.echo(f"Password: {password}")
-
-
-@editors.command("list")
-@with_appcontext
-def list_editors() -> None:
-    """Every editor: address, role, active or not, last login, live sessions."""
-    from newsletter.admin.accounts import list_editors as all_editors
-    from newsletter.admin.sessions import live_session_count
-
-    for editor in all_editors():
-        click.echo(
-            f"{editor.email}  {'admin' if editor.is_admin else 'editor'}  "
-            f"{'active' if editor.active else 'inactive'}  "
-            f"last login {_when(editor.last_login_at)}  "
-            f"sessions {live_session_count(editor.id)}"
-        )
-
-
-@editors.command("deactivate")
-@click.argument("email")
-@with_appcontext
-def deactivate_editor(email: str) -> None:
-    """Refuse an editor's logins and end their sessions now.
-
-    Their API tokens are kept but refused while the editor is inactive.
-    """
-    from newsletter.admin.accounts import deactivate_editor as deactivate
-
-    try:
-        editor, was_active = deactivate(email)
-    except (LookupError, ValueError):
-        raise click.ClickException(f"no editor {email}") from None
-    if was_active:
-        click.echo(f"Deactivated editor {editor.email}; sessions ended, API tokens refused")
-    else:
-        click.echo(f"Editor {editor.email} was already inactive")
-
-
-@tokens.command("create")
-@click.argument("email")
-@click.option("--name", default="", help="What the token is for.")
-@with_appcontext
-def create_token(email: str, name: str) -> None:
-    """Print a new API token for an editor; it is shown only this once."""
-    from newsletter.admin.accounts import issue_token
-
-    try:
-        token = issue_token(email, name=name)
-    except LookupError:
-        raise click.BadParameter(f"no editor {email}", param_hint="EMAIL") from None
-    click.echo(token)
-
-
-@tokens.command("list")
-@click.argument("email")
-@with_appcontext
-def list_tokens(email: str) -> None:
-    """An editor's tokens: id, name, created, last used, revoked (never the token itself).
-
-    "last used" counts requests that change something (POST, PUT, PATCH, DELETE) only.
-    """
-    from newsletter.admin.accounts import tokens_of
-
-    try:
-        rows = tokens_of(email)
-    except (LookupError, ValueError):
-        raise click.ClickException(f"no editor {email}") from None
-    if not rows:
-        click.echo(f"No tokens for {email}")
-    for row in rows:
-        click.echo(
-            f"{row.id}  {row.name or '-'}  created {_when(row.created_at)}  "
-            f"last used {_when(row.last_used_at)}  revoked {_when(row.revoked_at, 'no')}"
-        )
-
-
-@tokens.command("revoke")
-@click.argument("token_id", metavar="ID")
-@with_appcontext
-def revoke_token(token_id: str) -> None:
-    """Refuse a token from now on (its id from `tokens list EMAIL`)."""
-    from newsletter.admin.accounts import revoke_token as revoke
-
-    try:
-        row, revoked = revoke(int(token_id))
-    except (LookupError, ValueError):
-        raise click.ClickException(f"no token {token_id}") from None
-    if revoked:
-        click.echo(f"Revoked token {row.id}")
-    else:
-        click.echo(f"Token {row.id} was already revoked on {_when(row.revoked_at)}")
-
-
-def _when(moment: datetime | None, otherwise: str = "never") -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else otherwise
-
-
-@demo.command("load")
-@click.option("--editor", default="editor@example.com", show_default=True)
-@with_appcontext
-def load_demo(editor: str) -> None:
-    """Import the demo articles and make sure a demo editor exists (idempotent)."""
-    from newsletter.admin.accounts import ensure_demo_editor
-    from newsletter.ingest.feeds import ingest_file
-
-    result = ingest_file(DEMO_FEED)
-    click.echo(
-        f"Demo articles: {result.created} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged"
-    )
-    password = ensure_demo_editor(editor, current_app.instance_path)
-    click.echo(
-        f"Editors' area: {current_app.config['BASE_URL']}/admin/  "
-        f"login {editor}  password {password}"
-    )
-
-
-@click.command("mailbox")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@with_appcontext
-def mailbox(host: str) -> None:
-    """Run the development mailbox: an SMTP server that keeps what it receives."""
-    from newsletter.devmail.server import serve_forever
-
-    if current_app.config["NEWSLETTER_ENV"] != "development":
-        raise click.UsageError("the dev mailbox exists only when NEWSLETTER_ENV=development")
-    port = current_app.config["DEV_MAILBOX_PORT"]
-    path = current_app.config["DEV_MAILBOX_DIR"]
-    click.echo(
-        f"Dev mailbox: SMTP on {host}:{port}, "
-        f"read it at {current_app.config['BASE_URL']}/dev/mailbox/"
-    )
-    serve_forever(path, host=host, port=port)
-
-
-def register_commands(app: Flask) -> None:
-    from newsletter.delivery.bounces import bounces
-    from newsletter.delivery.cli import digest
-    from newsletter.ingest.commands import articles, feeds
-    from newsletter.subscriptions.commands import subscribers
-
-    for group in (editors, tokens, demo, mailbox, feeds, articles, digest, subscribers, bounces):
-        app.cli.add_command(group)

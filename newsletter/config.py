@@ -267,9 +267,6 @@ SETTINGS: dict[str, Setting] = {
         25, _int, "relay refusals (5.7.x) in a row that pause the digest"
     ),
     "SEND_RETURN_PATH": Setting("", _str, "envelope sender (MAIL FROM); empty: From address"),
-    "DELIVERY_COMPOSER": Setting(
-        "newsletter.digests.compose:DigestComposer", _str, "what builds each digest message"
-    ),
     "DKIM_SELECTOR": Setting("", _str, "DKIM selector; signing is on when a key is set"),
     "DKIM_PRIVATE_KEY_PATH": Setting("", _str, "path of the PEM DKIM private key"),
     "BOUNCE_WEBHOOK_SECRET": Setting("", _str, "shared secret of the bounce webhook"),

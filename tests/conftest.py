@@ -23,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter import create_app
+from newsletter.delivery import process_stream
 from newsletter.extensions import limiter
 from newsletter.models import db
 from tests.support.smtp import SmtpSink
@@ -177,6 +178,7 @@ def app(
     limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     with app.app_context():
         yield app
+        process_stream.close(app)  # the SMTP connection of a test that sent inline
         db.session.remove()
         _empty_tables()
         db.engine.dispose()

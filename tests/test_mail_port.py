@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from newsletter.delivery.drain import close_streams
 from newsletter.digests.compose import SenderSettings
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.digests.preview import send_test
 from newsletter.ingest.feeds import ingest_file
 from newsletter.mail.domain import sender_domain
@@ -135,16 +134,10 @@ class TestEditorsTestSend:
     def app_overrides(self, smtp_sink: SmtpSink) -> dict[str, Any]:
         return {"SMTP_URL": smtp_sink.url, "SEND_RATE_PER_SECOND": 0.0}
 
-    @pytest.fixture(autouse=True)
-    def _fresh_smtp_connections(self) -> Iterator[None]:
-        close_streams()
-        yield
-        close_streams()
-
     @pytest.fixture
     def digest_id(self, app: Flask) -> int:
         ingest_file(SAMPLE_FEED)
-        return plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest.id
+        return create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest.id
 
     def _send(self, digest_id: int) -> bool:
         return send_test(address=EDITOR, regions=["afrique"], language="fr", digest_id=digest_id)

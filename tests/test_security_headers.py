@@ -10,7 +10,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter
 
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Subscriber, SubscriberStatus, db
 from newsletter.subscriptions import tokens
@@ -102,7 +102,7 @@ def test_only_the_preview_frame_may_be_framed_and_only_by_our_own_pages(
     app: Flask, client: FlaskClient
 ) -> None:
     ingest_file(SAMPLE_FEED)
-    digest = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
+    digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
     log_in_editor(client)
     query = f"?digest={digest.id}&regions=afrique&language=fr"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Editor, Subscriber, SubscriberStatus, db
 from newsletter.subscriptions import tokens
@@ -51,7 +51,7 @@ def test_the_editors_preview_shows_the_digest_in_its_frame_under_the_policy(
     page: Any, live_url: str, console: list[str]
 ) -> None:
     ingest_file(SAMPLE_FEED)
-    digest = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
+    digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
     editor = Editor(email="chef@revue-internationale.example")
     editor.set_password("a long enough password")
     db.session.add(editor)

@@ -38,15 +38,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from newsletter import jobs
 from newsletter.admin.views import bp, login_required
 from newsletter.delivery.control import NotAllowed
+from newsletter.delivery.progress import digest_report
 from newsletter.delivery.uncertain import (
     message_ids_in,
     send_again,
     settle_from_log,
     uncertain_rows,
 )
-from newsletter.digests.editions import EditionError, plan_special
+from newsletter.digests.editions import EditionError, create_special
 from newsletter.digests.preview import preview, site_copy
-from newsletter.digests.status import digest_report
 from newsletter.digests.views import CSP
 from newsletter.models import REGIONS, Digest, db
 from newsletter.web.requests import column_max, parse_id
@@ -225,7 +225,7 @@ def digest_special() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         zone = ZoneInfo(current_app.config["TIMEZONE"])
         try:
-            edition = plan_special(
+            edition = create_special(
                 regions=form.regions.data or [],
                 since=_day_start(form.since.data, zone),
                 until=_day_start(form.until.data + timedelta(days=1), zone)

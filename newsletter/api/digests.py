@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from newsletter.api import bp
 from newsletter.api.auth import token_required
-from newsletter.digests.editions import EditionError, parse_moment, plan_special, plan_weekly
-from newsletter.digests.status import digest_report
+from newsletter.delivery.progress import digest_report
+from newsletter.digests.editions import EditionError, create_special, create_weekly, parse_moment
 from newsletter.models import Digest
 from newsletter.web.requests import parse_id
 
@@ -71,7 +71,7 @@ def _make_edition(data: dict[str, Any]) -> Any:
         extra = sorted(set(data) - {"kind"})
         if extra:
             raise EditionError(f"a weekly digest takes no {', '.join(extra)}")
-        return plan_weekly()
+        return create_weekly()
     if kind != "special":
         raise EditionError("kind must be 'special' or 'weekly'")
     zone = current_app.config["TIMEZONE"]
@@ -85,7 +85,7 @@ def _make_edition(data: dict[str, Any]) -> Any:
     if intro is not None and not isinstance(intro, str):
         raise EditionError("intro must be text")
     since, until = data.get("since"), data.get("until")
-    return plan_special(
+    return create_special(
         regions=regions,
         since=parse_moment(str(since), timezone=zone) if since else None,
         until=parse_moment(str(until), timezone=zone, end_of_day=True) if until else None,

@@ -13,22 +13,22 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from newsletter.delivery.control import NotAllowed, cancel, pause, resume
-from newsletter.delivery.progress import Progress, follow, progress_line
+from newsletter.delivery.progress import Progress, digest_report, follow, progress_line
 from newsletter.delivery.uncertain import (
     message_ids_in,
     send_again,
     settle_from_log,
     uncertain_rows,
 )
+from newsletter.digests.dry_run import dry_run
 from newsletter.digests.editions import (
     EditionError,
+    create_special,
+    create_weekly,
     parse_moment,
-    plan_special,
-    plan_weekly,
     special_draft,
     weekly_draft,
 )
-from newsletter.digests.status import digest_report, dry_run
 from newsletter.models import Digest, db
 
 # What `send --wait` and `status` print of the digest's summary, in this order.
@@ -74,7 +74,7 @@ def send(
             _print_dry_run(draft)
             db.session.rollback()
             return
-        edition = plan_special(created_by="cli", **options) if special else plan_weekly()
+        edition = create_special(created_by="cli", **options) if special else create_weekly()
     except EditionError as exc:
         raise click.UsageError(str(exc)) from None
     made = edition.digest

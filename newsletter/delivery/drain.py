@@ -6,35 +6,22 @@ running two at once, or running one twice is harmless, since every row is taken 
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 
-from newsletter.delivery import halt, ledger
-from newsletter.delivery.retry import RetryPolicy
-from newsletter.delivery.send import (
-    Composer,
-    Stream,
-    reopen_refused_streak,
-    send_batch,
-)
-from newsletter.delivery.throttle import Throttle
-from newsletter.mail.domain import sender_domain
-from newsletter.mail.pipelined import SmtpConnection
-from newsletter.mail.smtp import SmtpSettings
+from newsletter import ledger
+from newsletter.delivery import process_stream
+from newsletter.delivery.send import Composer, reopen_refused_streak, send_batch
+from newsletter.digests.compose import DigestComposer
 from newsletter.models import Digest, DigestStatus, db, utcnow
 
 log = logging.getLogger("newsletter.delivery")
-
-# One stream (SMTP connection, throttle) per worker process and relay, kept between tasks.
-_streams: dict[tuple[Any, ...], Stream] = {}
 
 
 @dataclass
@@ -45,89 +32,21 @@ class DrainReport:
     stopped: str | None = None
 
 
-def worker_stream() -> Stream:
-    config = current_app.config
-    mail_from = config["SEND_RETURN_PATH"] or _address(config["MAIL_FROM"])
-    key = (
-        os.getpid(),
-        config["SMTP_URL"],
-        mail_from,
-        config["SEND_GROUP_SIZE"],
-        config["SEND_GROUPS_IN_FLIGHT"],
-    )
-    stream = _streams.get(key)
-    if stream is None:
-        settings = SmtpSettings.from_url(config["SMTP_URL"])
-        settings = SmtpSettings(**{**settings.__dict__, "timeout": config["SEND_SMTP_TIMEOUT"]})
-        parallel = max(1, config["SEND_PARALLEL"])
-        redis = _redis(config["REDIS_URL"])
-        stream = Stream(
-            connection=SmtpConnection(
-                settings, mail_from=mail_from, max_messages=config["SEND_MAX_PER_CONNECTION"]
-            ),
-            throttle=Throttle(
-                per_second=config["SEND_RATE_PER_SECOND"] / (1 if redis else parallel),
-                per_hour=config["SEND_RATE_PER_HOUR"] // (1 if redis else parallel),
-                key=f"send-rate:{settings.host}:{settings.port}",
-                redis=redis,
-            ),
-            group_size=config["SEND_GROUP_SIZE"],
-            in_flight=config["SEND_GROUPS_IN_FLIGHT"],
-            lease_seconds=config["SEND_LEASE_SECONDS"],
-            retry=RetryPolicy(
-                min_seconds=config["SEND_RETRY_MIN_SECONDS"],
-                max_seconds=config["SEND_RETRY_MAX_SECONDS"],
-                max_age=timedelta(hours=config["SEND_MAX_AGE_HOURS"]),
-            ),
-            secret=config["SECRET_KEY"].encode(),
-            domain=sender_domain(config["MAIL_FROM"]),
-            hard_bounces=config["SEND_HARD_BOUNCES"],
-            pause_after_rejects=config["SEND_PAUSE_AFTER_REJECTS"],
-            halt=halt.watch(config["REDIS_URL"], db.engine.url.render_as_string(hide_password=True))
-            if config["REDIS_URL"]
-            else None,
-        )
-        close_streams()  # settings changed (tests): drop the old connection and thread
-        _streams[key] = stream
-    return stream
-
-
-def close_streams() -> None:
-    for stream in _streams.values():
-        stream.close()
-    _streams.clear()
-
-
-def _address(mail_from: str) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(mail_from)[1]
-
-
-def _redis(url: str | None) -> Any:
-    if not url:
-        return None
-    import redis
-
-    return redis.Redis.from_url(url)
-
-
-def load_composer(digest_id: int) -> Composer:
-    """DELIVERY_COMPOSER ("module:Class" with a .load(digest_id)); the digests' by default."""
-    module, _, name = current_app.config["DELIVERY_COMPOSER"].partition(":")
-    factory = getattr(importlib.import_module(module), name)
-    return factory.load(digest_id)  # type: ignore[no-any-return]
-
-
 def drain(
-    digest_id: int, *, composer: Composer | None = None, owner: str | None = None
+    digest_id: int,
+    *,
+    load_composer: Callable[[int], Composer] = DigestComposer.load,
+    owner: str | None = None,
 ) -> DrainReport:
     """Send claimed batches of one digest until none is due or the time budget is spent.
 
-    `owner`: this worker process's identity (liveness.py), named on every lease it takes."""
+    `load_composer(digest_id)` makes what builds the messages, at the first batch: the
+    digests' DigestComposer, or a double (the kill tests). `owner`: this worker process's
+    identity (liveness.py), named on every lease it takes."""
     config = current_app.config
     deadline = time.monotonic() + config["SEND_TASK_SECONDS"]
-    stream = worker_stream()
+    stream = process_stream.of_app(current_app)
+    composer: Composer | None = None
     report = DrainReport()
     while True:
         if time.monotonic() >= deadline:

@@ -1,8 +1,9 @@
 """Progress of a digest as editors see it: counts by state, rate, time left. From the rows.
 
 Every view of a digest's sending (the CLI, `GET /api/v1/digests/ID`, `…/delivery`, the
-editors' page) counts through `progress_of`, so they report the same numbers; and every
-loop that follows a sending (`digest send --wait`, `digest status --watch`) is `follow`.
+editors' page) counts through `progress_of`, so they report the same numbers (`digest_report`
+is the digest with those counts); and every loop that follows a sending (`digest send --wait`,
+`digest status --watch`) is `follow`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from newsletter.delivery.ledger import digest_progress
+from newsletter.ledger import digest_progress
 from newsletter.models import OPEN_STATES, Delivery, DeliveryState, Digest, DigestStatus, db
 
 OPEN = tuple(OPEN_STATES)
@@ -145,3 +148,33 @@ def _bounced(digest_id: int) -> int:
             Delivery.smtp_code >= 500,
         )
     ).scalar_one()
+
+
+def digest_report(digest_id: int) -> dict[str, Any] | None:
+    """The digest and its counts, the same numbers as `GET /api/v1/digests/ID/delivery`:
+    "pending" is the ledger state (no worker has taken the row yet); rows being sent,
+    deferred for a retry, expired or cancelled are in "other"; "bounced" is part of "failed";
+    "uncertain": handed to the relay, reply lost (settled from the relay's log, or sent again).
+    """
+    digest = db.session.get(Digest, digest_id)
+    if digest is None:
+        return None
+    return {
+        "id": digest.id,
+        "edition_key": digest.edition_key,
+        "kind": digest.kind.value,
+        "status": digest.status.value,
+        "window": {"since": _iso(digest.window_start), "until": _iso(digest.window_end)},
+        "regions": digest.region_slugs,
+        "intro": digest.intro,
+        "pinned_article_id": digest.pinned_article_id,
+        "created_by": digest.created_by,
+        "created_at": _iso(digest.created_at),
+        "planned_at": _iso(digest.planned_at),
+        "finished_at": _iso(digest.finished_at),
+        "counts": progress_of(digest).summary(),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,4 +1,4 @@
-"""Editions: create a Digest once per edition key, then hand it to the delivery engine.
+"""Editions: create a Digest once per edition key, then ask the delivery engine to plan it.
 
 The edition key is held by a unique constraint, so two beat processes, a retried task or a
 double click make one digest: the loser of the race reads the winner's row.
@@ -49,7 +49,7 @@ def weekly_draft(*, now: datetime | None = None) -> Digest:
     )
 
 
-def plan_weekly(*, now: datetime | None = None) -> Edition:
+def create_weekly(*, now: datetime | None = None) -> Edition:
     """The weekly digest, made once per week however often this runs."""
     now = now or utcnow()
     existing = _by_key(weekly_key(now, current_app.config["TIMEZONE"]))
@@ -89,7 +89,7 @@ def special_draft(
     )
 
 
-def plan_special(
+def create_special(
     *,
     regions: Sequence[str] = (),
     since: datetime | None = None,
@@ -143,6 +143,7 @@ def _create(digest: Digest) -> Edition:
         db.session.rollback()
         return Edition(_by_key(digest.edition_key) or digest, created=False)
     # Sent after the commit: the delivery engine never sees a digest that was rolled back.
+    # By name: the delivery engine depends on digests, never the reverse.
     jobs.enqueue("delivery.plan", digest.id)
     db.session.commit()
     return Edition(digest, created=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from newsletter.delivery.drain import close_streams
 from newsletter.delivery.send import favour_the_smtp_thread
 from tests.support.smtp import SmtpSink
 
@@ -26,11 +24,3 @@ def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
         "SEND_RETRY_MAX_SECONDS": 1.0,
         "SEND_TASK_SECONDS": 30,
     }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_connections() -> Iterator[None]:
-    """Each test opens its own SMTP connection (the sink is new for each test)."""
-    close_streams()
-    yield
-    close_streams()

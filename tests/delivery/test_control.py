@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter.admin.accounts import issue_token, save_editor
-from newsletter.delivery import digest_progress, plan
+from newsletter.delivery import digest_progress, plan_deliveries
 from newsletter.delivery.control import cancel
 from newsletter.delivery.drain import drain
 from newsletter.delivery.progress import follow
@@ -31,7 +31,7 @@ def planned_not_sent(app: Flask, count: int) -> tuple[int, list[str]]:
     original = task.apply_async
     task.apply_async = lambda *a, **k: None  # type: ignore[method-assign]
     try:
-        plan(seeded.digest_id)
+        plan_deliveries(seeded.digest_id)
     finally:
         task.apply_async = original  # type: ignore[method-assign]
     return seeded.digest_id, seeded.emails

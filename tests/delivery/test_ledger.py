@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.delivery import digest_progress, plan
+from newsletter.delivery import digest_progress, plan_deliveries
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, db
 from newsletter.subscriptions.preferences import erase
 from newsletter.subscriptions.service import Provenance
@@ -85,7 +85,7 @@ def test_every_reader_gets_exactly_one_message_recorded_as_soon_as_the_server_re
         awaiting.append(waiting)
 
     smtp_sink.on_message = check_ledger
-    plan(seeded.digest_id)  # eager Celery: the drains run inline after the commit
+    plan_deliveries(seeded.digest_id)  # eager Celery: the drains run inline after the commit
 
     received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
     assert received == Counter(seeded.emails)
@@ -128,7 +128,7 @@ def test_an_erased_reader_keeps_the_digest_counts_but_no_link_to_the_person(
     app: Flask, smtp_sink: SmtpSink
 ) -> None:
     seeded = seed_all(20)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     before = digest_progress(seeded.digest_id)
     reader = db.session.execute(
         sa.select(Subscriber).where(Subscriber.email == seeded.emails[3])
@@ -164,12 +164,12 @@ def test_a_reader_erased_after_planning_is_skipped_not_mailed(
 
 
 def _plan_without_sending(app: Flask, digest_id: int) -> int:
-    """plan(), with the drains it enqueues left unsent (to look at the ledger in between)."""
+    """plan_deliveries(), the drains it enqueues left unsent (to look at the ledger between)."""
     celery = app.extensions["celery"]
     task = celery.tasks["delivery.drain"]
     original = task.apply_async
     task.apply_async = lambda *a, **k: None  # type: ignore[method-assign]
     try:
-        return plan(digest_id)
+        return plan_deliveries(digest_id)
     finally:
         task.apply_async = original  # type: ignore[method-assign]

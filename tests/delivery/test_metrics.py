@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from newsletter.admin.accounts import issue_token, save_editor
-from newsletter.delivery import plan
+from newsletter.delivery import plan_deliveries
 from tests.delivery.seed import seed_all
 from tests.support.smtp import SmtpSink
 
@@ -42,7 +42,7 @@ def test_a_sent_digest_shows_its_readers_sent_and_the_time_each_group_took(
     before = samples(client)
     seeded = seed_all(25)
 
-    plan(seeded.digest_id)  # eager Celery: the drains run inline after the commit
+    plan_deliveries(seeded.digest_id)  # eager Celery: the drains run inline after the commit
 
     assert len(smtp_sink.messages) == 25
     after = samples(client)
@@ -89,7 +89,7 @@ def test_a_digest_being_sent_is_counted_by_state_under_its_own_label(
     original = task.apply_async
     task.apply_async = lambda *a, **k: None  # type: ignore[method-assign]
     try:
-        plan(seeded.digest_id)
+        plan_deliveries(seeded.digest_id)
     finally:
         task.apply_async = original  # type: ignore[method-assign]
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from newsletter import create_app
-from newsletter.delivery import digest_progress, ledger, liveness, plan
+from newsletter.delivery import digest_progress, ledger, liveness, plan_deliveries
 from newsletter.delivery.reconcile import reconcile
 from newsletter.models import Delivery, DeliveryState, db, utcnow
 from newsletter.models.delivery import DeliveryWorker
@@ -40,7 +40,6 @@ def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
     return {
         "SMTP_URL": smtp_sink.url,
         "CELERY_ALWAYS_EAGER": False,
-        "DELIVERY_COMPOSER": "tests.delivery.composer:BytesComposer",
     }
 
 
@@ -95,7 +94,7 @@ def test_after_each_sigkill_and_restart_the_relay_gets_the_next_message_within_s
     arrivals = Arrivals()
     smtp_sink.on_message = arrivals
     seeded = seed_all(READERS)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     workers.start()
     rng = random.Random(8)
     delays: list[float] = []
@@ -180,7 +179,7 @@ def test_a_restarted_node_gives_back_at_once_what_its_dead_predecessor_held(
     app: Flask, enqueued: list[tuple[Any, ...]]
 ) -> None:
     digest_id = seed_all(30).digest_id
-    plan(digest_id)
+    plan_deliveries(digest_id)
     _register("dead0", "w0@host", started=120, seen=1)
     _register("other", "w1@host", started=120, seen=1)
     lease = app.config["SEND_LEASE_SECONDS"]
@@ -213,7 +212,7 @@ def test_the_reconciler_replaces_a_silent_workers_drain_while_its_rows_wait_for_
     app: Flask, enqueued: list[tuple[Any, ...]]
 ) -> None:
     digest_id = seed_all(30).digest_id
-    plan(digest_id)
+    plan_deliveries(digest_id)
     enqueued.clear()
     ttl = app.config["SEND_WORKER_TTL_SECONDS"]
     lease = app.config["SEND_LEASE_SECONDS"]

@@ -10,11 +10,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.delivery import digest_progress, halt, plan
+from newsletter.delivery import digest_progress, halt, plan_deliveries
 from newsletter.delivery.bounces import apply_event
 from newsletter.delivery.bounces_parse import Event, Kind
 from newsletter.delivery.control import resume
-from newsletter.delivery.drain import close_streams
 from newsletter.models import (
     ConsentEvent,
     ConsentKind,
@@ -71,7 +70,7 @@ def test_temporary_refusals_permanent_refusals_and_dropped_connections(
     smtp_sink.drop_policy = lambda n: "before" if n % 500 == 0 else None
     drains = count_drains(app)
 
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
 
     bouncing = {e for e in seeded.emails if e.endswith("@" + BOUNCING)}
     received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
@@ -99,7 +98,7 @@ def test_a_connection_lost_after_the_message_is_uncertain_and_never_sent_again(
     seeded = seed_all(120)
     smtp_sink.drop_policy = lambda n: "after" if n == 40 else None  # counted at RCPT
 
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
 
     received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
     assert set(received.values()) == {1} and len(received) == 120
@@ -130,7 +129,7 @@ def test_the_relay_refusing_everyone_pauses_the_digest_without_blaming_readers(
     seeded = seed_all(100)
     smtp_sink.rcpt_policy = lambda address: "554 5.7.1 Relay access denied"
 
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
 
     assert_paused_for_the_relay_with_nobody_blamed(seeded.digest_id, pending=100)
 
@@ -155,7 +154,7 @@ def test_late_news_of_a_halt_does_not_stop_a_digest_that_is_sending(
     late = announce_halt_late(app, seeded.digest_id)
     smtp_sink.on_message = lambda message: late() if len(smtp_sink.messages) == 15 else None
 
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
 
     received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
     assert received == Counter(seeded.emails)
@@ -179,7 +178,7 @@ def test_relay_refusals_before_a_late_halt_still_count_against_the_relay_not_rea
 
     smtp_sink.rcpt_policy = refuse_everyone
 
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
 
     assert_paused_for_the_relay_with_nobody_blamed(seeded.digest_id, pending=100)
 
@@ -198,7 +197,7 @@ def test_a_relay_that_refuses_our_login_pauses_the_digest_and_blames_no_reader(
     app.config["SMTP_URL"] = f"smtp://newsletter:wrong-password@127.0.0.1:{auth_sink.port}"
     seeded = seed_all(30)
 
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
 
     digest = db.session.get(Digest, seeded.digest_id)
     assert digest.status is DigestStatus.PAUSED
@@ -207,7 +206,6 @@ def test_a_relay_that_refuses_our_login_pauses_the_digest_and_blames_no_reader(
     assert auth_sink.messages == []
 
     # Fixed settings, resumed: everyone gets the digest once, over an authenticated session.
-    close_streams()
     app.config["SMTP_URL"] = f"smtp://newsletter:right-password@127.0.0.1:{auth_sink.port}"
     resume(seeded.digest_id)
     received = Counter(rcpt for m in auth_sink.messages for rcpt in m.rcpt_tos)
@@ -286,7 +284,7 @@ def test_a_5xx_at_send_time_suppresses_the_address_and_cancels_the_readers_other
     queue_in_a_paused_digest(seeded.emails)
     smtp_sink.rcpt_policy = lambda a: "550 5.1.1 Mailbox unavailable" if BOUNCING in a else None
 
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
 
     for email in (f"reader7@{BOUNCING}", f"reader57@{BOUNCING}"):
         assert reader_state(email) == {
@@ -307,7 +305,7 @@ def test_a_reader_bounced_by_a_dsn_ends_as_one_bounced_at_send_time(
     seeded = seed_all(10, domain_of=domain_of)  # reader7 bounces at send time
     queue_in_a_paused_digest(seeded.emails)
     smtp_sink.rcpt_policy = lambda a: "550 5.1.1 Mailbox unavailable" if BOUNCING in a else None
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     report = Event(Kind.HARD, email="reader8@example.org", message_id=None, key="dsn-8")
 
     apply_event(report, source="delivery")

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter.admin.accounts import issue_token, save_editor
-from newsletter.delivery import digest_progress, plan
+from newsletter.delivery import digest_progress, plan_deliveries
 from newsletter.delivery.control import cancel
 from newsletter.models import (
     Delivery,
@@ -54,7 +54,7 @@ def test_uncertain_rows_are_listed_settled_from_the_relays_log_and_the_rest_sent
     seeded = seed_all(120)
     # Both lines die after the message was handed over: the 40th was kept, the 80th lost.
     smtp_sink.drop_policy = lambda n: {40: "after", 80: "lost"}.get(n)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     doubtful = uncertain()
     assert len(doubtful) == 2
     received = Counter(rcpt for m in smtp_sink.messages for rcpt in m.rcpt_tos)
@@ -100,7 +100,7 @@ def test_a_cancelled_digests_uncertain_rows_are_not_sent_again(
 ) -> None:
     seeded = seed_all(30)
     smtp_sink.drop_policy = lambda n: "lost" if n == 5 else None
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     assert len(uncertain()) == 1
     db.session.execute(
         sa.update(Digest).where(Digest.id == seeded.digest_id).values(status="sending")
@@ -120,7 +120,7 @@ def test_a_cancelled_digests_uncertain_rows_are_not_sent_again(
 
 def test_a_digest_without_uncertain_rows_says_so(app: Flask, smtp_sink: SmtpSink) -> None:
     seeded = seed_all(10)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     listed = app.test_cli_runner().invoke(args=["digest", "uncertain", str(seeded.digest_id)])
     assert listed.exit_code == 0
     assert "no uncertain deliveries" in listed.output
@@ -133,7 +133,7 @@ def test_the_api_lists_settles_and_sends_again_the_uncertain_rows(
     headers = {"Authorization": f"Bearer {issue_token('editor@example.com', name='tests')}"}
     seeded = seed_all(60)
     smtp_sink.drop_policy = lambda n: {10: "after", 30: "lost"}.get(n)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     doubtful = uncertain()
     kept_mid = smtp_sink.messages[9].message["Message-ID"]
     base = f"/api/v1/digests/{seeded.digest_id}/uncertain"
@@ -170,7 +170,7 @@ def test_an_editor_settles_uncertain_rows_from_pasted_log_lines_and_sends_the_re
     editor = log_in_editor(client)
     seeded = seed_all(40)
     smtp_sink.drop_policy = lambda n: {10: "after", 20: "lost"}.get(n)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     doubtful = uncertain()
     kept_mid = smtp_sink.messages[9].message["Message-ID"]
     (lost,) = [e for e, mid in doubtful.items() if mid != kept_mid]

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter.delivery import digest_progress, plan
+from newsletter.delivery import digest_progress, plan_deliveries
 from newsletter.delivery.control import pause, resume
 from newsletter.delivery.reconcile import reconcile
 from newsletter.delivery.send import message_id
@@ -47,7 +47,6 @@ def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
         "SEND_PARALLEL": 2,
         "SEND_LEASE_SECONDS": 3,
         "SEND_TASK_SECONDS": 5,
-        "DELIVERY_COMPOSER": "tests.delivery.composer:BytesComposer",
     }
 
 
@@ -110,7 +109,7 @@ def test_sigkilled_workers_send_every_reader_exactly_once(
     app: Flask, smtp_sink: SmtpSink, workers: Workers
 ) -> None:
     seeded = seed_all(READERS)
-    plan(seeded.digest_id)  # enqueues the drains after its commit
+    plan_deliveries(seeded.digest_id)  # enqueues the drains after its commit
     workers.start()
     rng = random.Random(6)
     deadline = time.monotonic() + 120
@@ -141,7 +140,7 @@ def test_pause_restart_every_process_and_resume_sends_exactly_n(
     app: Flask, smtp_sink: SmtpSink, workers: Workers
 ) -> None:
     seeded = seed_all(2000)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     workers.start()
     assert wait_until(lambda: len(smtp_sink.messages) >= 600, timeout=60), workers.output()
     pause(seeded.digest_id, reason="editor check")
@@ -184,7 +183,7 @@ def test_lost_tasks_are_re_enqueued_by_the_reconciler_without_duplicates(
     app: Flask, smtp_sink: SmtpSink, workers: Workers
 ) -> None:
     seeded = seed_all(1500)
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     celery = app.extensions["celery"]
     workers.start()
     assert wait_until(lambda: len(smtp_sink.messages) >= 300, timeout=60), workers.output()
@@ -211,7 +210,7 @@ def test_workers_refused_together_by_the_relay_pause_the_digest_and_blame_no_rea
 ) -> None:
     seeded = seed_all(1000)
     smtp_sink.rcpt_policy = lambda address: "554 5.7.1 Relay access denied"
-    plan(seeded.digest_id)
+    plan_deliveries(seeded.digest_id)
     workers.start()
 
     def paused_and_reopened() -> bool:

@@ -1,4 +1,7 @@
-"""Real Celery worker processes for the delivery tests: started, SIGKILLed and restarted."""
+"""Real Celery worker processes for the delivery tests: started, SIGKILLed and restarted.
+
+They send the composer double's small messages (worker_app.py): these tests are about the
+ledger under kills, not about the message."""
 
 from __future__ import annotations
 
@@ -31,7 +34,6 @@ PASSED_ON = (
     "SEND_TASK_SECONDS",
     "SEND_RETRY_MIN_SECONDS",
     "SEND_RETRY_MAX_SECONDS",
-    "DELIVERY_COMPOSER",
 )
 
 
@@ -70,7 +72,7 @@ class Workers:
             [
                 CELERY,
                 "-A",
-                "worker.celery_app:celery",
+                "tests.delivery.worker_app:celery",
                 "worker",
                 "--pool=solo",
                 "--without-mingle",

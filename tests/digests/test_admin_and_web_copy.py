@@ -4,15 +4,14 @@ readers open the signed web copy of their digest."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from newsletter.delivery.drain import close_streams
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.digests.links import view_url
 from newsletter.models import Digest, Subscriber, db
 from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
@@ -25,13 +24,6 @@ HOSTILE_FREE = "Le Mali quitte le G5 Sahel"
 @pytest.fixture
 def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
     return {"SMTP_URL": smtp_sink.url, "SEND_RATE_PER_SECOND": 0.0}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_smtp_connections() -> Iterator[None]:
-    close_streams()
-    yield
-    close_streams()
 
 
 @pytest.fixture
@@ -48,7 +40,7 @@ def csrf_token(html: str) -> str:
 
 
 def stored_special(app: Flask) -> Digest:
-    return plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
+    return create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
 
 
 def test_the_preview_shows_the_readers_email_in_a_sandboxed_frame(

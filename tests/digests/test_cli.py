@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from newsletter.delivery.drain import close_streams
 from newsletter.models import Digest, Subscriber, db
 from tests.support.smtp import SmtpSink
 
@@ -17,13 +16,6 @@ from tests.support.smtp import SmtpSink
 @pytest.fixture
 def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
     return {"SMTP_URL": smtp_sink.url, "SEND_RATE_PER_SECOND": 0.0}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_smtp_connections() -> Iterator[None]:
-    close_streams()
-    yield
-    close_streams()
 
 
 def run(app: Flask, *args: str) -> Any:

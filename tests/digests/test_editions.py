@@ -10,8 +10,8 @@ from flask import Flask
 from newsletter.digests.editions import (
     EditionError,
     _create,
-    plan_special,
-    plan_weekly,
+    create_special,
+    create_weekly,
     weekly_draft,
     weekly_key,
 )
@@ -38,8 +38,8 @@ def test_running_the_weekly_task_twice_in_a_week_makes_one_digest(app: Flask) ->
 
 
 def test_a_second_beat_later_in_the_week_finds_the_first_digest(app: Flask) -> None:
-    first = plan_weekly(now=MONDAY)
-    again = plan_weekly(now=MONDAY + timedelta(days=3))
+    first = create_weekly(now=MONDAY)
+    again = create_weekly(now=MONDAY + timedelta(days=3))
 
     assert first.created and not again.created
     assert again.digest.id == first.digest.id
@@ -55,8 +55,8 @@ def test_the_week_is_counted_in_the_configured_time_zone(app: Flask) -> None:
 
 
 def test_the_first_weekly_covers_seven_days_and_the_next_starts_where_it_ended(app: Flask) -> None:
-    first = plan_weekly(now=MONDAY).digest
-    second = plan_weekly(now=MONDAY + timedelta(days=7)).digest
+    first = create_weekly(now=MONDAY).digest
+    second = create_weekly(now=MONDAY + timedelta(days=7)).digest
 
     assert first.window_end - first.window_start == timedelta(days=7)
     assert second.window_start == first.window_end
@@ -64,9 +64,9 @@ def test_the_first_weekly_covers_seven_days_and_the_next_starts_where_it_ended(a
 
 
 def test_a_special_edition_the_same_day_is_a_separate_digest(app: Flask) -> None:
-    weekly = plan_weekly(now=MONDAY).digest
-    special = plan_special(regions=["russie"], intro="Sommet de crise.", now=MONDAY).digest
-    other = plan_special(now=MONDAY + timedelta(hours=2)).digest
+    weekly = create_weekly(now=MONDAY).digest
+    special = create_special(regions=["russie"], intro="Sommet de crise.", now=MONDAY).digest
+    other = create_special(now=MONDAY + timedelta(hours=2)).digest
 
     assert len({weekly.id, special.id, other.id}) == 3
     assert special.edition_key == "special-2026-11-30-1"
@@ -75,17 +75,17 @@ def test_a_special_edition_the_same_day_is_a_separate_digest(app: Flask) -> None
 
 
 def test_a_repeated_special_request_with_the_same_key_makes_one_digest(app: Flask) -> None:
-    first = plan_special(request_key="form-7Hq2", now=MONDAY)
-    again = plan_special(request_key="form-7Hq2", now=MONDAY)
+    first = create_special(request_key="form-7Hq2", now=MONDAY)
+    again = create_special(request_key="form-7Hq2", now=MONDAY)
 
     assert first.created and not again.created
     assert len(digests()) == 1
 
 
 def test_every_new_edition_is_handed_to_the_delivery_engine_once_committed(app: Flask) -> None:
-    weekly = plan_weekly(now=MONDAY).digest
-    plan_weekly(now=MONDAY)
-    special = plan_special(now=MONDAY).digest
+    weekly = create_weekly(now=MONDAY).digest
+    create_weekly(now=MONDAY)
+    special = create_special(now=MONDAY).digest
 
     # delivery.plan ran after each commit (Celery runs eagerly in tests) and planned each once.
     db.session.expire_all()
@@ -108,7 +108,7 @@ def test_a_special_edition_that_cannot_be_made_says_why(
     app: Flask, kwargs: dict[str, object], message: str
 ) -> None:
     with pytest.raises(EditionError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        plan_special(now=MONDAY, **kwargs)
+        create_special(now=MONDAY, **kwargs)
     assert digests() == []
 
 

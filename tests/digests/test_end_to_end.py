@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,8 +10,7 @@ import pytest
 from flask import Flask
 
 from newsletter.delivery import digest_progress
-from newsletter.delivery.drain import close_streams
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.models import Digest, DigestStatus, Subscriber, SubscriberStatus, db
 from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
 from tests.digests.test_reader_articles import (
@@ -38,13 +37,6 @@ def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_smtp_connections() -> Iterator[None]:
-    close_streams()
-    yield
-    close_streams()
-
-
 def shown(sink: SmtpSink, reader: Subscriber) -> list[str]:
     """The sample titles in the reader's one email, in the order the text part lists them."""
     [received] = sink.to(reader.email)
@@ -67,7 +59,7 @@ def test_each_reader_is_mailed_exactly_their_regions_articles_and_the_counts_are
     make_reader("russie", status=SubscriberStatus.PENDING)
     make_reader("russie", status=SubscriberStatus.UNSUBSCRIBED)
 
-    digest_id = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="test").digest.id
+    digest_id = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="test").digest.id
 
     assert shown(smtp_sink, russie) == [AZOVSTAL, SUEDE, UKRAINE, POURPARLERS]
     assert shown(smtp_sink, afrique_mo) == [MALI, LIBAN, IRAN]
@@ -94,7 +86,7 @@ def test_a_reader_confirmed_after_the_digest_was_planned_waits_for_the_next_one(
     early = make_reader("russie")
     late = make_reader("russie", confirmed_at=datetime(2100, 1, 1, tzinfo=UTC))
 
-    plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
+    create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
 
     assert len(smtp_sink.to(early.email)) == 1
     assert smtp_sink.to(late.email) == []
@@ -107,7 +99,7 @@ def test_the_one_click_unsubscribe_link_of_a_digest_unsubscribes_its_reader(
     make_reader: Callable[..., Subscriber],
 ) -> None:
     reader = make_reader("russie")
-    plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
+    create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
     [received] = smtp_sink.to(reader.email)
     url = received.message["List-Unsubscribe"].strip("<>")
 

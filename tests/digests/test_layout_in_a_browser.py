@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from newsletter.digests.compose import DigestComposer
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.digests.preview import site_copy
 from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def digest_html(app: Flask, sample_articles: None) -> str:
-    edition = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
+    edition = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
     composer = DigestComposer.load(edition.digest.id)
     body = composer.body_for(("union-europeenne", "russie", "afrique"), "fr")
     assert body is not None

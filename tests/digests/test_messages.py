@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 
 from newsletter.digests.compose import DigestBody, DigestComposer
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.models import Subscriber
 from newsletter.subscriptions import tokens
 from newsletter.subscriptions.tokens import reader_links
@@ -53,7 +53,7 @@ def app_overrides(dkim_key: tuple[Path, bytes]) -> dict[str, Any]:
 
 @pytest.fixture
 def composer(app: Flask, sample_articles: None) -> DigestComposer:
-    edition = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
+    edition = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
     return DigestComposer.load(edition.digest.id)
 
 
@@ -218,7 +218,7 @@ def test_the_signature_holds_over_folded_headers_and_long_lines(
     ).scalar_one()
     iran.title = "Otages en Iran : ne nourrissez pas le crocodile, " * 4 + "\t fin  "
     db.session.commit()
-    edition = plan_special(
+    edition = create_special(
         since=SAMPLE_SINCE, until=SAMPLE_UNTIL, pinned_article_id=iran.id, intro="a  \t b  "
     )
     composer = DigestComposer.load(edition.digest.id)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from newsletter.digests.compose import DigestComposer
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.models import Article, Subscriber, db
 from tests.digests.conftest import SAMPLE_SINCE, SAMPLE_UNTIL
 
@@ -26,7 +26,7 @@ def titles(article_ids: tuple[int, ...]) -> list[str]:
 
 
 def composer_for_sample() -> DigestComposer:
-    edition = plan_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="test")
+    edition = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="test")
     return DigestComposer.load(edition.digest.id)
 
 
@@ -72,7 +72,7 @@ def test_sections_follow_the_menu_order_whatever_order_the_reader_chose_them_in(
 def test_a_special_edition_limited_to_regions_leaves_the_others_out(
     app: Flask, sample_articles: None
 ) -> None:
-    edition = plan_special(regions=["afrique"], since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
+    edition = create_special(regions=["afrique"], since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
     composer = DigestComposer.load(edition.digest.id)
 
     assert titles(composer.body_for(("afrique", "russie"), "fr").article_ids) == [MALI]
@@ -82,7 +82,7 @@ def test_a_special_edition_limited_to_regions_leaves_the_others_out(
 def test_articles_outside_the_window_are_left_out(app: Flask, sample_articles: None) -> None:
     from datetime import UTC, datetime
 
-    edition = plan_special(
+    edition = create_special(
         since=datetime(2022, 5, 1, tzinfo=UTC), until=datetime(2022, 5, 18, 7, 15, tzinfo=UTC)
     )
     composer = DigestComposer.load(edition.digest.id)
@@ -97,7 +97,7 @@ def test_a_top_story_reaches_every_reader_of_the_edition_even_with_nothing_else_
     make_reader: Callable[..., Subscriber],
 ) -> None:
     iran = db.session.execute(db.select(Article).where(Article.title == IRAN)).scalar_one()
-    edition = plan_special(
+    edition = create_special(
         regions=["moyen-orient", "asie"],
         since=SAMPLE_SINCE,
         until=SAMPLE_UNTIL,

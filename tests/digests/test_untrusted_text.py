@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 from flask import Flask
 
 from newsletter.digests.compose import DigestComposer
-from newsletter.digests.editions import plan_special
+from newsletter.digests.editions import create_special
 from newsletter.ingest.articles import ArticleData, upsert_article
 from newsletter.models import Section, Subscriber, db
 
@@ -51,7 +51,7 @@ def test_a_hostile_title_shows_as_text_in_the_subject_the_text_and_the_html(
     article_id = hostile_article()
     reader = make_reader("russie", name="Eve\r\nBcc: name@example.com")
     # Pinned in a special edition: the title is also the subject.
-    edition = plan_special(
+    edition = create_special(
         since=datetime(2022, 5, 1, tzinfo=UTC),
         until=datetime(2022, 6, 1, tzinfo=UTC),
         intro="Intro {{ config.SECRET_KEY }} <i>brute</i>",

@@ -1,4 +1,8 @@
-"""plan(digest_id): C0, the audience frozen in one transaction, then the drains enqueued."""
+"""plan_deliveries(digest_id): C0, the audience frozen in one transaction, then the drains.
+
+Not to be confused with making the edition (digests/editions.py: create_weekly,
+create_special), which creates the digest and then asks for this, once it is committed.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ import time
 
 from flask import current_app
 
-from newsletter.delivery import ledger
+from newsletter import ledger
 from newsletter.delivery.control import enqueue_drains
+from newsletter.digests.assemble import load_window
 from newsletter.models import Digest, DigestStatus, db, utcnow
 
 log = logging.getLogger("newsletter.delivery")
 
 
-def plan(digest_id: int) -> int:
+def plan_deliveries(digest_id: int) -> int:
     """Create the digest's delivery rows and start sending; idempotent. Returns the row count.
 
     planned → sending in the same commit as the INSERT … SELECT: a second call (a redelivered
@@ -33,12 +38,7 @@ def plan(digest_id: int) -> int:
             enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
         db.session.commit()
         return count
-    now = utcnow()
-    count = ledger.plan_rows(digest, regions_with_news=_regions_with_news(digest), now=now)
-    digest.status = DigestStatus.SENDING
-    digest.planned_at = digest.planned_at or now
-    digest.started_at = now
-    digest.planned_count = count
+    count = ledger.plan(digest, regions_with_news=_regions_with_news(digest), now=utcnow())
     enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
     db.session.commit()
     log.info(
@@ -52,8 +52,6 @@ def plan(digest_id: int) -> int:
 
 def _regions_with_news(digest: Digest) -> set[str] | None:
     """Regions with an article in the window; None: every row pending."""
-    from newsletter.digests.assemble import load_window
-
     window = load_window(digest)
     with_news = window.region_slugs_with_news()
     if window.pinned is not None or with_news >= {r.slug for r in window.regions}:

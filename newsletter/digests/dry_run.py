@@ -1,13 +1,10 @@
-"""What editors see of a digest: its edition, window and delivery counts; and dry runs."""
+"""A dry run: how many readers would get how many articles, before anything is stored."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from newsletter.delivery.progress import progress_of
 from newsletter.digests.assemble import Window, assemble, load_window, menu_order
 from newsletter.models import (
     Digest,
@@ -17,36 +14,6 @@ from newsletter.models import (
     db,
     subscriber_regions,
 )
-
-
-def digest_report(digest_id: int) -> dict[str, Any] | None:
-    """The digest and its counts, the same numbers as `GET /api/v1/digests/ID/delivery`:
-    "pending" is the ledger state (no worker has taken the row yet); rows being sent,
-    deferred for a retry, expired or cancelled are in "other"; "bounced" is part of "failed";
-    "uncertain": handed to the relay, reply lost (settled from the relay's log, or sent again).
-    """
-    digest = db.session.get(Digest, digest_id)
-    if digest is None:
-        return None
-    return {
-        "id": digest.id,
-        "edition_key": digest.edition_key,
-        "kind": digest.kind.value,
-        "status": digest.status.value,
-        "window": {"since": _iso(digest.window_start), "until": _iso(digest.window_end)},
-        "regions": digest.region_slugs,
-        "intro": digest.intro,
-        "pinned_article_id": digest.pinned_article_id,
-        "created_by": digest.created_by,
-        "created_at": _iso(digest.created_at),
-        "planned_at": _iso(digest.planned_at),
-        "finished_at": _iso(digest.finished_at),
-        "counts": progress_of(digest).summary(),
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @dataclass(frozen=True)
