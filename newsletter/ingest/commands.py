@@ -7,6 +7,10 @@ from datetime import datetime
 import click
 from flask.cli import with_appcontext
 
+from newsletter.ingest.page import PageError, import_page
+from newsletter.ingest.polling import PollStatus, active_feed_ids, add_feed, poll_feed
+from newsletter.models import Feed, db
+
 feeds = click.Group("feeds", help="Feeds the articles come from.")
 articles = click.Group("articles", help="Articles of the digests.")
 
@@ -16,8 +20,6 @@ articles = click.Group("articles", help="Articles of the digests.")
 @with_appcontext
 def add(url: str) -> None:
     """Register a feed URL; it is polled from the next round on."""
-    from newsletter.ingest.polling import add_feed
-
     try:
         feed, created = add_feed(url)
     except ValueError as exc:
@@ -29,8 +31,6 @@ def add(url: str) -> None:
 @with_appcontext
 def list_feeds() -> None:
     """Every feed with its state: last success, last error."""
-    from newsletter.models import Feed, db
-
     rows = db.session.execute(db.select(Feed).order_by(Feed.id)).scalars().all()
     if not rows:
         click.echo("No feeds. Add one with: newsletter feeds add URL")
@@ -59,8 +59,6 @@ def resume(feed_id: int) -> None:
 
 
 def _set_active(feed_id: int, *, active: bool) -> None:
-    from newsletter.models import Feed, db
-
     feed = db.session.get(Feed, feed_id)
     if feed is None:
         raise click.BadParameter(f"no feed {feed_id}", param_hint="FEED_ID")
@@ -73,8 +71,6 @@ def _set_active(feed_id: int, *, active: bool) -> None:
 @with_appcontext
 def poll() -> None:
     """Poll every active feed now, one after the other."""
-    from newsletter.ingest.polling import PollStatus, active_feed_ids, poll_feed
-
     feed_ids = active_feed_ids()
     outcomes = []
     with click.progressbar(feed_ids, label="Polling feeds", show_pos=True) as bar:
@@ -100,8 +96,6 @@ def poll() -> None:
 @with_appcontext
 def import_article(source: str) -> None:
     """Import one article from its page: a URL, or a saved HTML file."""
-    from newsletter.ingest.page import PageError, import_page
-
     try:
         article, outcome = import_page(source)
     except PageError as exc:
