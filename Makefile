@@ -48,6 +48,7 @@ lint: install
 	$(BIN)/ruff check newsletter worker tests bench
 	$(BIN)/ruff format --check newsletter worker tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
