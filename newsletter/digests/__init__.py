@@ -2,8 +2,8 @@
 
 Pipeline: editions (which edition, which window) -> assemble (who gets which articles) ->
 render (templates, once per distinct regions and language) -> compose (per reader: links,
-name, headers; bytes for SMTP). The delivery engine (newsletter.delivery) plans and sends;
-its only door in here is DigestComposer.
+name, headers; bytes for SMTP). The delivery engine (newsletter.delivery) plans and sends:
+it imports this package (DigestComposer builds its messages), and nothing here imports it.
 
 Rules a reader can see:
 - Window: articles published in [window_start, window_end). A weekly digest starts where the
