@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from newsletter.delivery import metrics, policy
+from newsletter.delivery.control import pause
 from newsletter.delivery.readers import Reader
 from newsletter.delivery.store import LedgerStore
 from newsletter.delivery.stream import SmtpSender, Stream
@@ -306,7 +307,7 @@ class GroupPipeline:
         down = policy.relay_down(exc, flight.keys)
         self.store.record(self.batch, down.results, durable=True)
         if down.pause is not None:
-            _pause(self.batch.digest_id, reason=down.pause)
+            pause(self.batch.digest_id, reason=down.pause)
         else:
             log.warning("delivery.relay_unreachable digest=%s error=%s", self.batch.digest_id, exc)
         self.report.stopped = self.report.stopped or down.stop
@@ -333,7 +334,7 @@ class GroupPipeline:
         """Pause the digest (once) and reopen the refused rows: the relay's fault, not theirs."""
         refusals = self.stream.refusals
         if first:
-            _pause(self.batch.digest_id, reason=refusals.pause_reason())
+            pause(self.batch.digest_id, reason=refusals.pause_reason())
         self.store.reopen(refusals.ids)
         refusals.clear()
 
@@ -346,11 +347,3 @@ def _converse(
     outcomes = sender.send_group(envelopes, halted=halted)
     metrics.observe_send(time.perf_counter() - started, len(envelopes))
     return outcomes, time.thread_time() - cpu
-
-
-def _pause(digest_id: int, *, reason: str) -> None:
-    # Imported here, not at the top: control imports jobs, which loads worker.tasks, which
-    # imports drain and so this module (an import cycle; removing it is a separate change).
-    from newsletter.delivery.control import pause
-
-    pause(digest_id, reason=reason)
