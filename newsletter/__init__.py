@@ -14,21 +14,27 @@ from flask import Flask
 
 import newsletter.admin.articles  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.digests  # noqa: F401 - its routes attach to admin_bp
+import newsletter.api.articles  # noqa: F401 - the API routes attach to api.bp
+import newsletter.api.delivery  # noqa: F401
+import newsletter.api.digests  # noqa: F401
+import newsletter.api.subscriptions  # noqa: F401
+import newsletter.subscriptions.links  # noqa: F401 - its routes attach to subscriptions_bp
+import newsletter.subscriptions.views  # noqa: F401 - its routes attach to subscriptions_bp
 from newsletter import api
 from newsletter.admin.views import bp as admin_bp
+from newsletter.api.metrics import bp as metrics_bp
 from newsletter.celery_init import celery_init_app
 from newsletter.commands import register_commands
 from newsletter.config import ConfigError, load_config
 from newsletter.delivery import metrics
-from newsletter.delivery.metrics import bp as metrics_bp
 from newsletter.delivery.webhooks import bp as webhooks_bp
 from newsletter.devmail.views import bp as devmail_bp
 from newsletter.digests.views import bp as digests_bp
 from newsletter.extensions import csrf, init_extensions
+from newsletter.health import bp as health_bp
 from newsletter.models import db
-from newsletter.subscriptions.views import bp as subscriptions_bp
+from newsletter.subscriptions.blueprint import bp as subscriptions_bp
 from newsletter.web import client, security
-from newsletter.web.health import bp as health_bp
 from newsletter.web.requests import guard_requests
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -113,7 +119,6 @@ def _check_database(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     # First: body and JSON limits, and the bounded <int:...> the routes below are made with.
     guard_requests(app)
-    api.load_routes()
     app.register_blueprint(health_bp)
     app.register_blueprint(metrics_bp)
     app.register_blueprint(subscriptions_bp)

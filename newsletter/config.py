@@ -12,8 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from newsletter.cron import parse_cron
+from newsletter.ingest.classify import normalize
+from newsletter.models.region import REGIONS
+from newsletter.web.client import parse_trusted_proxies
 
 
 class ConfigError(Exception):
@@ -79,8 +85,6 @@ def _networks(name: str, raw: str) -> list[str]:
 
 
 def _trusted_proxies(name: str, raw: str) -> Any:
-    from newsletter.web.client import parse_trusted_proxies
-
     try:
         return parse_trusted_proxies(raw)
     except ValueError:
@@ -137,8 +141,6 @@ def _timezone(name: str, raw: str) -> str:
 
 
 def _cron(name: str, raw: str) -> str:
-    from newsletter.cron import parse_cron
-
     try:
         parse_cron(raw)
     except ValueError as exc:
@@ -147,8 +149,6 @@ def _cron(name: str, raw: str) -> str:
 
 
 def _rate_limit(name: str, raw: str) -> str:
-    from limits import parse_many
-
     try:
         parse_many(raw)
     except ValueError:
@@ -158,9 +158,6 @@ def _rate_limit(name: str, raw: str) -> str:
 
 def _region_aliases(name: str, raw: str) -> dict[str, str]:
     """'Europe=union-europeenne; Proche-Orient=moyen-orient': feed label -> region slug."""
-    from newsletter.ingest.classify import normalize
-    from newsletter.models.region import REGIONS
-
     slugs = {slug for slug, _, _ in REGIONS}
     aliases: dict[str, str] = {}
     for pair in filter(None, (item.strip() for item in raw.split(";"))):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import Babel, get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,8 +26,6 @@ babel = Babel()
 
 def select_locale() -> str:
     """The reader's explicit choice (?lang= or g.language set by a view), else the browser's."""
-    from flask import g
-
     chosen = getattr(g, "language", None) or request.args.get("lang")
     if chosen in LANGUAGES:
         return chosen

@@ -1,12 +1,8 @@
-"""The JSON API under /api/v1: one module per resource, all on this blueprint."""
+"""The JSON API under /api/v1: one module per resource, all on this blueprint (create_app
+imports the resource modules, whose routes attach to it)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def load_routes() -> None:
-    """Import the resource modules so their routes attach to `bp`."""
-    from newsletter.api import articles, delivery, digests, subscriptions  # noqa: F401

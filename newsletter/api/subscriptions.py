@@ -19,8 +19,9 @@ from newsletter.api import bp
 from newsletter.extensions import limiter
 from newsletter.subscriptions import service
 from newsletter.subscriptions.abuse import take_mail_slot
+from newsletter.subscriptions.blueprint import provenance, speak
 from newsletter.subscriptions.forms import check_submission
-from newsletter.subscriptions.views import provenance, speak, subscribe_ip_limit
+from newsletter.subscriptions.views import subscribe_ip_limit
 
 PATH = "/subscriptions"
 

@@ -24,6 +24,8 @@ import threading
 import time
 from typing import Any
 
+import redis
+
 log = logging.getLogger("newsletter.delivery")
 
 CHANNEL = "newsletter.delivery.halt"
@@ -38,8 +40,6 @@ def announce(redis_url: str | None, database_url: str, digest_id: int, *, halted
     """Tell every worker that a digest stopped (or goes again). Best effort, after commit."""
     if not redis_url:
         return
-    import redis
-
     try:
         client = redis.Redis.from_url(redis_url, socket_timeout=2)
         client.publish(channel(database_url), f"{'halt' if halted else 'go'} {digest_id}")
@@ -66,8 +66,6 @@ class HaltWatch:
         self._halted.discard(digest_id)
 
     def _listen(self) -> None:
-        import redis
-
         while True:
             try:
                 client = redis.Redis.from_url(self._url)

@@ -15,7 +15,7 @@ holds no delivery counters of its own. Two sources instead:
   imports prometheus_client; create_app only reads it. A process started another way (tests,
   `flask run` with tasks run inline) keeps its samples in memory and serves them itself.
 
-Access: a client address in METRICS_ALLOWED_IPS, or an active editor's bearer token.
+The page itself, and who may read it, is newsletter/api/metrics.py.
 """
 
 from __future__ import annotations
@@ -28,19 +28,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask
 
-from newsletter.extensions import csrf, limiter
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
-from newsletter.web.client import in_networks
 
 log = logging.getLogger(__name__)
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Seconds for a group of ~20 pipelined messages: from a few ms on loopback to a slow relay.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 UNFINISHED = (DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED)
-
-bp = Blueprint("metrics", __name__)
 
 
 def samples_dir(instance_path: str | os.PathLike[str]) -> str:
@@ -68,6 +64,7 @@ def configure(app: Flask) -> None:
 
 class _Instruments:
     def __init__(self) -> None:
+        # Not at the top: see _instruments.
         from prometheus_client import Counter, Histogram, values
 
         # Chosen by prometheus_client at import, from the environment (enter_multiprocess_mode).
@@ -110,6 +107,7 @@ class SendCollector:
         self.path = path
 
     def collect(self) -> Iterator[Any]:
+        # At scrape time only: the entry points set the folder before the first import.
         from prometheus_client.multiprocess import MultiProcessCollector
 
         families = {}
@@ -138,6 +136,7 @@ class LedgerCollector:
     """Gauges counted from the rows at scrape time (no counter to keep in step)."""
 
     def collect(self) -> Iterator[Any]:
+        # At scrape time only, as above.
         from prometheus_client.core import GaugeMetricFamily
 
         d = Delivery.__table__
@@ -180,38 +179,3 @@ class LedgerCollector:
 
 def _value(state: Any) -> str:
     return str(getattr(state, "value", state))
-
-
-def _access() -> Response | None:
-    """None when allowed; otherwise the refusal. A bearer token, if given, must be valid."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        from newsletter.admin.accounts import editor_for_token
-
-        if editor_for_token(token.strip()) is not None:
-            return None
-        refused = Response("a valid bearer token is required\n", 401, mimetype="text/plain")
-        refused.headers["WWW-Authenticate"] = 'Bearer realm="newsletter"'
-        return refused
-    if in_networks(request.remote_addr, current_app.config["METRICS_ALLOWED_IPS"]):
-        return None
-    return Response("forbidden\n", 403, mimetype="text/plain")
-
-
-@bp.get("/metrics")
-@csrf.exempt
-@limiter.exempt
-def metrics() -> Response:
-    refused = _access()
-    if refused is not None:
-        return refused
-    from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-
-    registry = CollectorRegistry()
-    registry.register(SendCollector(current_app.extensions["metrics_samples_dir"]))  # type: ignore[arg-type]
-    registry.register(LedgerCollector())  # type: ignore[arg-type]
-    response = Response(generate_latest(registry), 200)
-    response.headers["Content-Type"] = CONTENT_TYPE_PLAIN_0_0_4
-    response.headers["Cache-Control"] = "no-store"
-    return response

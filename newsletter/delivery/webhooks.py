@@ -19,14 +19,14 @@ from newsletter.delivery.bounces import Outcome, apply_events
 from newsletter.delivery.bounces_parse import Junk, parse_body
 from newsletter.extensions import csrf, limiter
 from newsletter.models import db
-from newsletter.web.requests import InvalidJson, load_json
+from newsletter.web.requests import WEBHOOK_MAX_BYTES, InvalidJson, load_json
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 SIGNATURE_HEADER = "X-Newsletter-Signature"
-MAX_BODY = 2 * 1024 * 1024  # a DSN carries at most the original message: ours are ~20 KB
+MAX_BODY = WEBHOOK_MAX_BYTES
 RATE_LIMIT = "600 per minute"
 _IGNORED = {Outcome.DUPLICATE, Outcome.UNKNOWN_RECIPIENT}
 

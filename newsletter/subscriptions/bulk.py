@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from newsletter.models import (
     ConsentEvent,
@@ -19,8 +19,16 @@ from newsletter.models import (
 )
 from newsletter.models.subscriber import new_nonce
 
-if TYPE_CHECKING:
-    from newsletter.subscriptions.importer import Row
+
+@dataclass(frozen=True)
+class Row:
+    """One valid line of an import: what the writers insert."""
+
+    line: int
+    email: str
+    name: str | None
+    region_ids: tuple[int, ...]
+    language: str
 
 
 @dataclass
@@ -48,10 +56,8 @@ class PortableWriter:
     """Multi-row INSERTs; ON CONFLICT DO NOTHING leaves a reader who signed up meanwhile."""
 
     def subscribers(self, batch: Batch) -> dict[str, int]:
-        from sqlalchemy.dialects.sqlite import insert
-
         statement = (
-            insert(Subscriber.__table__)
+            sqlite.insert(Subscriber.__table__)
             .on_conflict_do_nothing(index_elements=["email"])
             .returning(Subscriber.id, Subscriber.email)
         )

@@ -8,6 +8,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from newsletter.subscriptions.addresses import AddressError, normalize_address
+from newsletter.subscriptions.csvsource import COLUMNS, ImportFileError, inspect
+from newsletter.subscriptions.importer import import_csv
+from newsletter.subscriptions.service import lift_suppression
+
 subscribers = click.Group("subscribers", help="Readers of the newsletter.")
 
 
@@ -36,9 +41,6 @@ def import_subscribers(
     they are: running the same file twice adds no one twice. Suppressed addresses (erased,
     bounced, complained) are never added back.
     """
-    from newsletter.subscriptions.csvsource import COLUMNS, ImportFileError, inspect
-    from newsletter.subscriptions.importer import import_csv
-
     if confirmed and not (consent_note or "").strip():
         raise click.UsageError("--confirmed needs --consent-note TEXT (the proof of consent)")
     try:
@@ -74,9 +76,6 @@ def unsuppress(email: str) -> None:
 
     Nothing is sent and nobody is subscribed: the reader still has to subscribe and confirm.
     """
-    from newsletter.subscriptions.addresses import AddressError, normalize_address
-    from newsletter.subscriptions.service import lift_suppression
-
     try:
         address = normalize_address(email, smtputf8=True)
     except AddressError as exc:

@@ -29,7 +29,7 @@ from newsletter.subscriptions.addresses import (
     email_hmac,
     normalize_address,
 )
-from newsletter.subscriptions.bulk import Batch, PortableWriter, PostgresWriter
+from newsletter.subscriptions.bulk import Batch, PortableWriter, PostgresWriter, Row
 from newsletter.subscriptions.csvsource import COLUMNS, Record, Source, records
 from newsletter.subscriptions.forms import ALL_REGIONS, MAX_NAME_LENGTH
 from newsletter.subscriptions.service import LANGUAGES, all_regions
@@ -44,15 +44,6 @@ class Rejection:
     line: int
     email: str
     reason: str
-
-
-@dataclass(frozen=True)
-class Row:
-    line: int
-    email: str
-    name: str | None
-    region_ids: tuple[int, ...]
-    language: str
 
 
 @dataclass

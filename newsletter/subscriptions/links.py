@@ -23,10 +23,10 @@ from newsletter.extensions import csrf
 from newsletter.models import Subscriber, SubscriberStatus, db
 from newsletter.subscriptions import preferences, service, tokens
 from newsletter.subscriptions.abuse import take_mail_slot
+from newsletter.subscriptions.blueprint import bp, provenance, speak
 from newsletter.subscriptions.forms import ButtonForm, check_preferences, region_choices
 from newsletter.subscriptions.service import ConfirmOutcome
 from newsletter.subscriptions.tokens import ExpiredToken, InvalidToken, Purpose
-from newsletter.subscriptions.views import bp, provenance, speak
 
 Page = str | tuple[str, int] | BaseResponse
 

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request
-from flask_babel import get_locale, refresh
-from flask_wtf.csrf import CSRFError
+from flask import current_app, render_template, request
+from flask_babel import get_locale
 
 from newsletter.extensions import limiter
 from newsletter.subscriptions import service
 from newsletter.subscriptions.abuse import take_mail_slot
-from newsletter.subscriptions.consent import consent_text, form_version
+from newsletter.subscriptions.blueprint import bp, provenance, speak
+from newsletter.subscriptions.consent import consent_text
 from newsletter.subscriptions.forms import ButtonForm, check_submission, region_choices
-from newsletter.subscriptions.service import Provenance
-
-bp = Blueprint("subscriptions", __name__)
 
 
 def subscribe_ip_limit() -> str:
     return str(current_app.config["SUBSCRIBE_IP_LIMIT"])
-
-
-def provenance(source: str, language: str | None = None) -> Provenance:
-    """Who asked: the client IP as ProxyFix trusted it, never a raw X-Forwarded-For."""
-    return Provenance(
-        ip=request.remote_addr,
-        user_agent=request.user_agent.string or None,
-        source=source,
-        form_version=form_version(language) if language else None,
-    )
 
 
 def _page(status: int = 200, **context: Any) -> tuple[str, int]:
@@ -76,25 +63,5 @@ def subscribe() -> tuple[str, int] | str:
     return render_template("web/subscribed.html")
 
 
-def speak(language: str) -> None:
-    """From here on the request speaks the reader's chosen language, not the browser's."""
-    g.language = language
-    refresh()
-
-
 def _locale() -> str:
     return str(get_locale() or "fr")
-
-
-@bp.errorhandler(429)
-def too_many(error: Exception) -> tuple[str, int]:
-    return render_template("web/message.html", kind="too-many"), 429
-
-
-@bp.errorhandler(CSRFError)
-def csrf_error(error: CSRFError) -> tuple[str, int]:
-    return render_template("web/message.html", kind="csrf"), 400
-
-
-# The signed-link pages (confirm, unsubscribe, manage, erase) attach to `bp` from links.py.
-from newsletter.subscriptions import links  # noqa: E402, F401
