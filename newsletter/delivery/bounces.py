@@ -31,7 +31,7 @@ from newsletter.subscriptions.service import Provenance
 
 log = logging.getLogger(__name__)
 
-# Our Message-IDs are <d{delivery id}.{digest id}.{mac}@domain> (delivery/send.py).
+# Our Message-IDs are <d{delivery id}.{digest id}.{mac}@domain> (delivery/pipeline.py:message_id).
 _OUR_MESSAGE_ID = re.compile(r"<d(\d{1,18})\.\d{1,18}\.[0-9a-f]+@[^<>\s]+>")
 
 

@@ -1,5 +1,5 @@
 """The group pipeline: one claimed batch, group by group (SEND_GROUP_SIZE messages), through
-its stages, over two ports (store.LedgerStore, stream.SmtpSender):
+its stages, over two ports (store.LedgerStore, stream.RelayPort):
 
   prepare    build a group's messages (substitution only), then wait for the rate cap
   hand over  ONE commit: the results of the group just landed (C3) and the fenced handoff of
@@ -32,7 +32,7 @@ from newsletter.delivery import metrics, policy
 from newsletter.delivery.control import pause
 from newsletter.delivery.readers import Reader
 from newsletter.delivery.store import LedgerStore
-from newsletter.delivery.stream import SmtpSender, Stream
+from newsletter.delivery.stream import RelayPort, Stream
 from newsletter.ledger import Batch, Claimed, Result
 from newsletter.mail.pipelined import Envelope, Outcome, RelayError
 from newsletter.mail.pipelined import Result as Smtp
@@ -340,7 +340,7 @@ class GroupPipeline:
 
 
 def _converse(
-    sender: SmtpSender, envelopes: list[Envelope], halted: Callable[[], bool] | None
+    sender: RelayPort, envelopes: list[Envelope], halted: Callable[[], bool] | None
 ) -> tuple[list[Outcome], float]:
     """In the sender thread: one group's conversation; (outcomes, CPU seconds)."""
     cpu, started = time.thread_time(), time.perf_counter()

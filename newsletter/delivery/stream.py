@@ -16,7 +16,7 @@ from newsletter.delivery.throttle import Throttle
 from newsletter.mail.pipelined import Envelope, Outcome
 
 
-class SmtpSender(Protocol):
+class RelayPort(Protocol):
     """The relay as the pipeline sees it (newsletter.mail.pipelined.SmtpConnection)."""
 
     def send_group(
@@ -33,7 +33,7 @@ class SmtpSender(Protocol):
 class Stream:
     """A worker's sending state, kept between batches and tasks."""
 
-    connection: SmtpSender
+    connection: RelayPort
     throttle: Throttle
     group_size: int
     in_flight: int  # groups handed over and not yet recorded, at most

@@ -1,6 +1,6 @@
 """What a hard bounce or a complaint does to a reader: one rule, whoever reports it.
 
-A relay's 5xx at send time (delivery/send.py), a DSN from the bounce mailbox and a provider's
+A relay's 5xx at send time (delivery/pipeline.py), a DSN from the bounce mailbox and a provider's
 webhook (delivery/bounces.py) all go through record_hard_bounces; complaints through
 record_complaint. The caller commits, together with whatever it records beside.
 """
