@@ -37,14 +37,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from newsletter import jobs
 from newsletter.admin.views import bp, login_required
-from newsletter.delivery.control import NotAllowed
-from newsletter.delivery.progress import digest_report
-from newsletter.delivery.uncertain import (
-    message_ids_in,
-    send_again,
-    settle_from_log,
-    uncertain_rows,
-)
 from newsletter.digests.editions import EditionError, create_special
 from newsletter.digests.preview import preview, site_copy
 from newsletter.digests.views import CSP
@@ -252,61 +244,6 @@ def _drop_overlong(form: FlaskForm) -> None:
         limit = next((v.max for v in field.validators if isinstance(v, Length)), 100)
         if field.errors and any(len(str(raw)) > limit for raw in field.raw_data or []):
             field.raw_data, field.data = [], None
-
-
-class SettleForm(FlaskForm):  # type: ignore[misc]
-    log = TextAreaField("Journal du relais", validators=[DataRequired()])
-
-
-class SendAgainForm(FlaskForm):  # type: ignore[misc]
-    """Only the CSRF token: the button is the decision."""
-
-
-@bp.get("/digests/<int:digest_id>")
-@login_required
-def digest_show(digest_id: int) -> str:
-    report = digest_report(digest_id)
-    if report is None:
-        abort(404)
-    return render_template(
-        "admin/digest_show.html",
-        report=report,
-        uncertain=uncertain_rows(digest_id),
-        settle_form=SettleForm(),
-        send_again_form=SendAgainForm(),
-    )
-
-
-@bp.post("/digests/<int:digest_id>/uncertain/settle")
-@login_required
-def digest_settle_uncertain(digest_id: int) -> Response:
-    """Lines of the relay's log pasted by an editor: the rows it shows accepted are sent."""
-    if db.session.get(Digest, digest_id) is None:
-        abort(404)
-    form = SettleForm()
-    if not form.validate_on_submit():
-        flash("Collez des lignes du journal du relais (avec les Message-ID).", "error")
-    else:
-        lines = (form.log.data or "").splitlines()
-        count = settle_from_log(digest_id, message_ids_in(lines), source=f"({g.editor.email})")
-        flash(f"{count} envoi(s) incertain(s) confirmé(s) par le journal du relais.", "success")
-    return redirect(url_for("admin.digest_show", digest_id=digest_id))
-
-
-@bp.post("/digests/<int:digest_id>/uncertain/send-again")
-@login_required
-def digest_send_uncertain_again(digest_id: int) -> Response:
-    if db.session.get(Digest, digest_id) is None:
-        abort(404)
-    if not SendAgainForm().validate_on_submit():
-        abort(400)
-    try:
-        count = send_again(digest_id)
-    except NotAllowed as exc:
-        flash(f"Impossible : {exc}.", "error")
-    else:
-        flash(f"{count} envoi(s) incertain(s) renvoyé(s), sous les mêmes Message-ID.", "success")
-    return redirect(url_for("admin.digest_show", digest_id=digest_id))
 
 
 def _day_start(day: Any, zone: ZoneInfo) -> datetime | None:

@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired
 from newsletter.admin import sessions, throttle
 from newsletter.admin.accounts import authenticate
 from newsletter.extensions import limiter
-from newsletter.models import Article, Digest, Subscriber, SubscriberStatus, db, utcnow
+from newsletter.models import db, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,27 +83,6 @@ def logout() -> Response:
     db.session.commit()
     session.clear()
     return redirect(url_for("admin.login"))
-
-
-@bp.get("/")
-@login_required
-def dashboard() -> str:
-    count = lambda stmt: db.session.execute(stmt).scalar_one()  # noqa: E731
-    stats = {
-        "confirmed": count(
-            db.select(db.func.count())
-            .select_from(Subscriber)
-            .where(Subscriber.status == SubscriberStatus.CONFIRMED)
-        ),
-        "pending": count(
-            db.select(db.func.count())
-            .select_from(Subscriber)
-            .where(Subscriber.status == SubscriberStatus.PENDING)
-        ),
-        "articles": count(db.select(db.func.count()).select_from(Article)),
-    }
-    digests = db.session.execute(db.select(Digest).order_by(Digest.id.desc()).limit(10)).scalars()
-    return render_template("admin/dashboard.html", stats=stats, digests=list(digests))
 
 
 def _safe_next(target: str | None) -> str:

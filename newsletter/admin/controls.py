@@ -1,0 +1,146 @@
+"""What editors do to an edition being sent: pause, resume, cancel, and decide its uncertain
+rows. Each is a POST with the form's CSRF token; the delivery engine decides what applies."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+
+from newsletter.admin.labels import edition_title, status_label
+from newsletter.admin.report import controls, counts_of
+from newsletter.admin.views import bp, login_required
+from newsletter.delivery import control
+from newsletter.delivery.control import NotAllowed
+from newsletter.delivery.uncertain import message_ids_in, send_again, settle_from_log
+from newsletter.models import Digest, db
+
+VERBS = {"pause": "mettre en pause", "resume": "reprendre", "cancel": "annuler"}
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: the button is the decision."""
+
+
+class SettleForm(FlaskForm):  # type: ignore[misc]
+    log = TextAreaField("Journal du relais", validators=[DataRequired()])
+
+
+def _posted_digest(digest_id: int) -> Digest:
+    """The edition a control names, after its form's token is checked: 404, then 400."""
+    digest = db.session.get(Digest, digest_id)
+    if digest is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return digest
+
+
+def _back(digest_id: int) -> Response:
+    return redirect(url_for("admin.digest_show", digest_id=digest_id), code=303)
+
+
+def _refused(digest: Digest, action: str) -> None:
+    # The engine's reason is in English for the logs; the editor reads the status in French.
+    db.session.expire(digest)
+    flash(
+        f"Impossible de {VERBS[action]} cet envoi : l’édition est {status_label(digest.status)}.",
+        "error",
+    )
+
+
+@bp.post("/digests/<int:digest_id>/pause")
+@login_required
+def digest_pause(digest_id: int) -> Response:
+    digest = _posted_digest(digest_id)
+    try:
+        control.pause(digest_id, reason=f"mis en pause par {g.editor.email}")
+    except NotAllowed:
+        _refused(digest, "pause")
+    else:
+        flash(
+            "Envoi mis en pause : les lettres déjà remises au serveur partent, "
+            "les autres attendent la reprise.",
+            "success",
+        )
+    return _back(digest_id)
+
+
+@bp.post("/digests/<int:digest_id>/resume")
+@login_required
+def digest_resume(digest_id: int) -> Response:
+    digest = _posted_digest(digest_id)
+    try:
+        control.resume(digest_id)
+    except NotAllowed:
+        _refused(digest, "resume")
+    else:
+        flash("Envoi repris : les lettres en attente partent.", "success")
+    return _back(digest_id)
+
+
+@bp.get("/digests/<int:digest_id>/cancel")
+@login_required
+def digest_cancel_confirm(digest_id: int) -> str:
+    """The confirmation step: what a cancel stops, and the button that does it."""
+    digest = db.session.get(Digest, digest_id)
+    if digest is None:
+        abort(404)
+    counts = counts_of(digest)
+    return render_template(
+        "admin/digest_cancel.html",
+        digest=digest,
+        title=edition_title(digest),
+        cancellable=controls(digest.status)["cancel"],
+        waiting=counts["pending"] + counts["deferred"] + counts["sending"],
+        sent=counts["sent"],
+        form=ActionForm(),
+    )
+
+
+@bp.post("/digests/<int:digest_id>/cancel")
+@login_required
+def digest_cancel(digest_id: int) -> Response:
+    digest = _posted_digest(digest_id)
+    try:
+        cancelled = control.cancel(digest_id)
+    except NotAllowed:
+        _refused(digest, "cancel")
+    else:
+        flash(f"Envoi annulé : {cancelled} lettre(s) ne partiront pas.", "success")
+    return _back(digest_id)
+
+
+@bp.post("/digests/<int:digest_id>/uncertain/settle")
+@login_required
+def digest_settle_uncertain(digest_id: int) -> Response:
+    """Lines of the relay's log pasted by an editor: the rows it shows accepted are sent."""
+    if db.session.get(Digest, digest_id) is None:
+        abort(404)
+    form = SettleForm()
+    if not form.validate_on_submit():
+        flash("Collez des lignes du journal du relais (avec les Message-ID).", "error")
+    else:
+        lines = (form.log.data or "").splitlines()
+        count = settle_from_log(digest_id, message_ids_in(lines), source=f"({g.editor.email})")
+        flash(f"{count} envoi(s) incertain(s) confirmé(s) par le journal du relais.", "success")
+    return _back(digest_id)
+
+
+@bp.post("/digests/<int:digest_id>/uncertain/send-again")
+@login_required
+def digest_send_uncertain_again(digest_id: int) -> Response:
+    digest = _posted_digest(digest_id)
+    try:
+        count = send_again(digest_id)
+    except NotAllowed:
+        db.session.expire(digest)
+        flash(
+            f"Impossible de renvoyer : l’édition est {status_label(digest.status)}.",
+            "error",
+        )
+    else:
+        flash(f"{count} envoi(s) incertain(s) renvoyé(s), sous les mêmes Message-ID.", "success")
+    return _back(digest_id)

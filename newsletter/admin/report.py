@@ -1,0 +1,140 @@
+"""An edition's report as the console shows it, and as its page polls it while sending.
+
+The counts come from `delivery.progress.progress_of`, as on the CLI and the API, so every view
+of a sending says the same numbers. Read only: nothing here writes a delivery.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+
+from newsletter.admin.labels import status_label
+from newsletter.delivery.progress import progress_of
+from newsletter.models import OPEN_STATES, Delivery, DeliveryState, Digest, DigestStatus, db
+
+# (key, label) in the order of the report's table; the page's script fills the cells by key.
+COUNTS = (
+    ("planned", "Prévus"),
+    ("sent", "Envoyés"),
+    ("skipped", "Sans nouveauté"),
+    ("failed", "Échecs"),
+    ("bounced", "dont rejets définitifs"),
+    ("uncertain", "Incertains"),
+    ("pending", "En attente"),
+    ("sending", "En cours"),
+    ("deferred", "Reportés"),
+    ("expired", "Expirés"),
+    ("cancelled", "Annulés"),
+)
+# Distinct relay replies read for the reasons: failures by the thousand share a few replies,
+# and the rest is counted as "other replies" rather than read row by row at every poll.
+REPLY_GROUPS = 50
+_STATES = {state.value for state in DeliveryState}
+_WAITING = {state.value for state in OPEN_STATES}
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: int | None
+    reply: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Reasons:
+    shown: list[Reason]
+    others: int  # failures whose reply is not among the shown groups
+
+
+def failure_reasons(digest_id: int) -> Reasons:
+    """The relay's replies to the failed rows, grouped, most frequent first.
+
+    A reply naming its recipient ("550 5.1.1 <lea@…>: unknown") is grouped without the
+    address: the reason, not the reader, is what editors act on.
+    """
+    count = sa.func.count().label("n")
+    rows = db.session.execute(
+        sa.select(Delivery.smtp_code, Delivery.smtp_reply, count)
+        .where(Delivery.digest_id == digest_id, Delivery.state == DeliveryState.FAILED)
+        .group_by(Delivery.smtp_code, Delivery.smtp_reply)
+        .order_by(count.desc(), Delivery.smtp_code)
+        .limit(REPLY_GROUPS)
+    ).all()
+    merged: Counter[tuple[int | None, str]] = Counter()
+    for code, reply, n in rows:
+        merged[(code, _ADDRESS.sub("<…>", reply or "").strip())] += n
+    total = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Delivery)
+        .where(Delivery.digest_id == digest_id, Delivery.state == DeliveryState.FAILED)
+    ).scalar_one()
+    shown = [Reason(code, reply, n) for (code, reply), n in merged.most_common()]
+    return Reasons(shown, total - sum(reason.count for reason in shown))
+
+
+def counts_of(digest: Digest) -> dict[str, int]:
+    """Every figure of the report by key: the API's summary, and each other state apart."""
+    progress = progress_of(digest)
+    counts = {str(state): n for state, n in progress.counts.items()}
+    counts.update(progress.summary())
+    counts.pop("other", None)
+    return counts
+
+
+def percent_done(counts: dict[str, int], status: DigestStatus) -> int:
+    """Rows no longer waiting, in whole percent of the rows planned (100 only when all are)."""
+    total = sum(n for key, n in counts.items() if key in _STATES)
+    waiting = sum(n for key, n in counts.items() if key in _WAITING)
+    if total == 0:
+        return 100 if status in (DigestStatus.FINISHED, DigestStatus.CANCELLED) else 0
+    return (total - waiting) * 100 // total
+
+
+def controls(status: DigestStatus) -> dict[str, bool]:
+    """Which of pause, resume and cancel apply to an edition in this status."""
+    return {
+        "pause": status is DigestStatus.SENDING,
+        "resume": status is DigestStatus.PAUSED,
+        "cancel": status in (DigestStatus.PLANNED, DigestStatus.SENDING, DigestStatus.PAUSED),
+    }
+
+
+def live_report(digest: Digest) -> dict[str, object]:
+    """What the edition's page shows and refreshes: status, counts, percent, reasons."""
+    counts = counts_of(digest)
+    reasons = failure_reasons(digest.id)
+    return {
+        "id": digest.id,
+        "status": digest.status.value,
+        "status_label": status_label(digest.status),
+        "ended": digest.status in (DigestStatus.FINISHED, DigestStatus.CANCELLED),
+        "pause_reason": digest.pause_reason,
+        "counts": counts,
+        "percent": percent_done(counts, digest.status),
+        "reasons": [asdict(reason) for reason in reasons.shown],
+        "other_reasons": reasons.others,
+        "controls": controls(digest.status),
+    }
+
+
+def sent_and_failed(digest_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Sent and failed rows of these editions, in one grouped count."""
+    figures = {digest_id: {"sent": 0, "failed": 0} for digest_id in digest_ids}
+    if not digest_ids:
+        return figures
+    rows = db.session.execute(
+        sa.select(Delivery.digest_id, Delivery.state, sa.func.count())
+        .where(
+            Delivery.digest_id.in_(digest_ids),
+            Delivery.state.in_([DeliveryState.SENT, DeliveryState.FAILED]),
+        )
+        .group_by(Delivery.digest_id, Delivery.state)
+    ).all()
+    for digest_id, state, count in rows:
+        figures[digest_id][str(state)] = count
+    return figures
