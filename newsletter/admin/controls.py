@@ -17,7 +17,11 @@ from newsletter.delivery.control import NotAllowed
 from newsletter.delivery.uncertain import message_ids_in, send_again, settle_from_log
 from newsletter.models import Digest, db
 
-VERBS = {"pause": "mettre en pause", "resume": "reprendre", "cancel": "annuler"}
+REFUSED = {
+    "pause": "Impossible de mettre en pause cet envoi",
+    "resume": "Impossible de reprendre cet envoi",
+    "cancel": "Impossible d’annuler cet envoi",
+}
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -46,7 +50,7 @@ def _refused(digest: Digest, action: str) -> None:
     # The engine's reason is in English for the logs; the editor reads the status in French.
     db.session.expire(digest)
     flash(
-        f"Impossible de {VERBS[action]} cet envoi : l’édition est {status_label(digest.status)}.",
+        f"{REFUSED[action]} : l’édition est {status_label(digest.status)}.",
         "error",
     )
 
