@@ -54,6 +54,11 @@ class Window:
     # The edition's regions when it is limited to some; None: every region.
     limited_to: frozenset[str] | None = None
 
+    def names(self, slugs: Iterable[str], language: str) -> list[str]:
+        """The names of these regions in menu order: what a reader follows, as the footer says."""
+        chosen = set(slugs)
+        return [r.name(language) for r in self.regions if r.slug in chosen]
+
     def region_slugs_with_news(self) -> set[str]:
         return {slug for article in self.articles for slug in article.region_slugs}
 
@@ -127,6 +132,17 @@ def assemble(window: Window, reader_regions: Iterable[str]) -> tuple[DigestSecti
             shown.update(a.id for a in items)
             sections.append(DigestSection(region=region, articles=tuple(items)))
     return tuple(sections)
+
+
+def body_content(
+    window: Window, reader_regions: Sequence[str]
+) -> tuple[tuple[DigestSection, ...], ArticleItem | None] | None:
+    """The sections and the top story of a body for these regions; None when both are empty."""
+    sections = assemble(window, reader_regions)
+    pinned = window.pinned if window.pinned_for(reader_regions) else None
+    if not sections and pinned is None:
+        return None
+    return sections, pinned
 
 
 def article_ids(sections: Sequence[DigestSection]) -> tuple[int, ...]:

@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import current_app
 
-from newsletter.digests.assemble import Window, article_ids, assemble, load_window, menu_order
-from newsletter.digests.links import reader_links_provider, view_url
+from newsletter.digests.assemble import Window, article_ids, body_content, load_window, menu_order
+from newsletter.digests.links import reader_links_provider, reader_suffix, view_url
 from newsletter.digests.message import (
     BOUNDARY_PREFIX,
     date_line,
@@ -114,7 +114,8 @@ class DigestComposer:
         # Random per composer, letters and digits only: survives escaping and inlining, and no
         # article text can contain it, so substitution never touches what an author wrote.
         tag = secrets.token_hex(8)
-        self._marks = {name: f"nlmark{tag}{name}" for name in ("unsub", "manage", "greet")}
+        names = ("unsub", "manage", "greet", "viewer")
+        self._marks = {name: f"nlmark{tag}{name}" for name in names}
         self._mark_re = re.compile("|".join(re.escape(m) for m in self._marks.values()))
         self._boundary = f"{BOUNDARY_PREFIX}{secrets.token_hex(12)}"
         fixed = [header_line("From", settings.mail_from)]
@@ -166,24 +167,24 @@ class DigestComposer:
         return self._bodies[key]
 
     def _render(self, slugs: tuple[str, ...], language: str) -> DigestBody | None:
-        sections = assemble(self.window, slugs)
-        pinned = self.window.pinned if self.window.pinned_for(slugs) else None
-        if not sections and pinned is None:
+        content = body_content(self.window, slugs)
+        if content is None:
             return None
+        sections, pinned = content
         url = view_url(self.edition.id, slugs, language)
         marks = self._marks
         links = Links(
             unsubscribe_url=marks["unsub"],
             manage_url=marks["manage"],
-            view_url=url,
+            # A reader's email adds who they are to the link; an editor's test email does not.
+            view_url=url + marks["viewer"],
             greeting=marks["greet"],
         )
-        followed = [r.name(language) for r in self.window.regions if r.slug in slugs]
         rendered = render_digest(
             self.edition,
             sections,
             pinned,
-            followed=followed,
+            followed=self.window.names(slugs, language),
             language=language,
             links=links,
             base_url=self.settings.base_url,
@@ -203,16 +204,31 @@ class DigestComposer:
         )
 
     def personalise(
-        self, body: DigestBody, *, unsubscribe_url: str, manage_url: str, name: str | None
+        self,
+        body: DigestBody,
+        *,
+        unsubscribe_url: str,
+        manage_url: str,
+        name: str | None,
+        viewer: str = "",
     ) -> tuple[str, str]:
-        """(text, html) with the reader's links and greeting: one regex pass over each part."""
-        plain, escaped = self._values(body, unsubscribe_url, manage_url, name)
+        """(text, html) with the reader's links and greeting: one regex pass over each part.
+
+        `viewer` is what the view-in-browser link says of the reader (links.reader_suffix).
+        """
+        plain, escaped = self._values(body, unsubscribe_url, manage_url, name, viewer=viewer)
         text = self._mark_re.sub(lambda m: plain[m.group(0)], body.text)
         markup = self._mark_re.sub(lambda m: escaped[m.group(0)], body.html)
         return text, markup
 
     def _values(
-        self, body: DigestBody, unsubscribe_url: str, manage_url: str, name: str | None
+        self,
+        body: DigestBody,
+        unsubscribe_url: str,
+        manage_url: str,
+        name: str | None,
+        *,
+        viewer: str,
     ) -> tuple[dict[str, str], dict[str, str]]:
         """What each placeholder becomes for this reader, in the text part and in the HTML."""
         labels = LABELS[body.language]
@@ -224,6 +240,7 @@ class DigestComposer:
             self._marks["unsub"]: unsubscribe_url,
             self._marks["manage"]: manage_url,
             self._marks["greet"]: greeting,
+            self._marks["viewer"]: viewer,
         }
         escaped = {mark: html.escape(value, quote=True) for mark, value in plain.items()}
         return plain, escaped
@@ -245,6 +262,7 @@ class DigestComposer:
             name=name,
             unsubscribe_url=links.unsubscribe_url,
             manage_url=links.manage_url,
+            viewer=reader_suffix(links),
             message_id=message_id,
         )
 
@@ -257,6 +275,7 @@ class DigestComposer:
             name=None,
             unsubscribe_url=home,
             manage_url=home,
+            viewer="",
             message_id=make_msgid(domain=self.settings.domain),
             subject_prefix="[Test] ",
         )
@@ -269,10 +288,11 @@ class DigestComposer:
         name: str | None,
         unsubscribe_url: str,
         manage_url: str,
+        viewer: str,
         message_id: str,
         subject_prefix: str = "",
     ) -> bytes:
-        plain, escaped = self._values(body, unsubscribe_url, manage_url, name)
+        plain, escaped = self._values(body, unsubscribe_url, manage_url, name, viewer=viewer)
         subject = body.subject_header
         if subject_prefix or not subject:
             subject = header_line("Subject", subject_prefix + body.subject)

@@ -1,4 +1,4 @@
-"""What editors and forwarded readers see outside the mailbox: previews, tests, the web copy."""
+"""What editors see outside the mailbox: previews and test emails."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from flask import current_app
 
 from newsletter.digests.compose import DigestBody, DigestComposer
 from newsletter.digests.editions import weekly_draft
-from newsletter.digests.links import read_view_token
 from newsletter.mail.smtp import LoginRefused, PermanentFailure, SmtpSender, TemporaryFailure
 
 
@@ -31,21 +30,6 @@ def site_copy(composer: DigestComposer, body: DigestBody) -> tuple[str, str]:
     """(text, HTML) with the links a non-reader may follow: the site, not a reader's token."""
     home = f"{composer.settings.base_url}/"
     return composer.personalise(body, unsubscribe_url=home, manage_url=home, name=None)
-
-
-def web_copy(token: str) -> str | None:
-    """The HTML a 'view in browser' link shows; None for a bad link or a digest gone."""
-    read = read_view_token(token)
-    if read is None:
-        return None
-    digest_id, regions, language = read
-    try:
-        composer, body = preview(digest_id, regions, language)
-    except LookupError:
-        return None
-    if body is None:
-        return None
-    return site_copy(composer, body)[1]
 
 
 def send_test(

@@ -39,6 +39,10 @@ LABELS: dict[str, dict[str, str]] = {
         "manage": "Choisir mes régions",
         "unsubscribe": "Se désinscrire",
         "why": "Vous recevez cette lettre car vous suivez : {regions}.",
+        "why_visitor": "Cette lettre a été envoyée aux lecteurs qui suivent : {regions}.",
+        "visitor": "Vous la recevez ? Pour choisir vos régions ou vous désinscrire, suivez les "
+        "liens en bas de l’email.",
+        "subscribe": "S’abonner à la lettre",
         "greeting": "Bonjour {name},",
         "greeting_anonymous": "Bonjour,",
         "preheader_sep": " · ",
@@ -60,6 +64,10 @@ LABELS: dict[str, dict[str, str]] = {
         "manage": "Choose my regions",
         "unsubscribe": "Unsubscribe",
         "why": "You receive this letter because you follow: {regions}.",
+        "why_visitor": "This letter was sent to the readers who follow: {regions}.",
+        "visitor": "Do you receive it? To choose your regions or unsubscribe, follow the links "
+        "at the foot of the email.",
+        "subscribe": "Subscribe to the newsletter",
         "greeting": "Hello {name},",
         "greeting_anonymous": "Hello,",
         "preheader_sep": " · ",
@@ -88,12 +96,20 @@ class EditionInfo:
 
 @dataclass(frozen=True)
 class Links:
-    """Values put in the links; per reader they are placeholders, filled by substitution."""
+    """Values put in the links; per reader they are placeholders, filled by substitution.
+
+    A web copy has no view link (it would lead to itself); a visitor's web copy has no
+    reader's links either, and tells how to reach them instead.
+    """
 
     unsubscribe_url: str
     manage_url: str
     view_url: str
     greeting: str
+
+    @property
+    def for_visitor(self) -> bool:
+        return not self.unsubscribe_url
 
 
 @dataclass(frozen=True)
@@ -135,7 +151,9 @@ def render_digest(
         intro=[p.strip() for p in _lf(edition.intro or "").split("\n\n") if p.strip()],
         top=top,
         sections=views,
-        why=labels["why"].format(regions=", ".join(followed)),
+        why=labels["why_visitor" if links.for_visitor else "why"].format(
+            regions=", ".join(followed)
+        ),
         preheader=_shorten(labels["preheader_sep"].join(one_line(t) for t in titles), 140),
         links=links,
         base_url=base_url,

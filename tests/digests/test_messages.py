@@ -20,6 +20,7 @@ from flask import Flask
 
 from newsletter.digests.compose import DigestBody, DigestComposer
 from newsletter.digests.editions import create_special
+from newsletter.digests.links import reader_suffix
 from newsletter.models import Subscriber
 from newsletter.subscriptions import tokens
 from newsletter.subscriptions.tokens import reader_links
@@ -187,11 +188,16 @@ def test_a_retry_of_the_same_delivery_is_the_same_message_with_working_links(
     assert _reader_tokens(first) != _reader_tokens(again)  # signed at the retry's time
 
 
-_READER_LINK = re.compile(r"/(unsubscribe|manage)/([A-Za-z0-9_.-]+)")
+# The reader's pages, and the view-in-browser link that names the reader (?reader=).
+_READER_LINK = re.compile(r"(/unsubscribe/|/manage/|\?reader=)([A-Za-z0-9_.-]+)")
 
 
 def _reader_tokens(message: EmailMessage) -> list[tuple[tokens.Purpose, str]]:
-    purposes = {"unsubscribe": tokens.Purpose.UNSUBSCRIBE, "manage": tokens.Purpose.MANAGE}
+    purposes = {
+        "/unsubscribe/": tokens.Purpose.UNSUBSCRIBE,
+        "?reader=": tokens.Purpose.UNSUBSCRIBE,
+        "/manage/": tokens.Purpose.MANAGE,
+    }
     text = message.get_body(("plain",)).get_content() + message.get_body(("html",)).get_content()
     found = [(purposes[kind], token) for kind, token in _READER_LINK.findall(text)]
     assert {purpose for purpose, _ in found} == set(purposes.values())
@@ -200,7 +206,7 @@ def _reader_tokens(message: EmailMessage) -> list[tuple[tokens.Purpose, str]]:
 
 def _without_reader_links(message: EmailMessage) -> list[str]:
     return [
-        _READER_LINK.sub(r"/\1/TOKEN", message.get_body((kind,)).get_content())
+        _READER_LINK.sub(r"\1TOKEN", message.get_body((kind,)).get_content())
         for kind in ("plain", "html")
     ]
 
@@ -238,7 +244,11 @@ def test_each_part_decodes_to_the_readers_personal_copy_in_lines_of_at_most_76(
     body, raw = send_one(composer, zoe)
     links = reader_links(zoe.id)
     text, markup = composer.personalise(
-        body, unsubscribe_url=links.unsubscribe_url, manage_url=links.manage_url, name=zoe.name
+        body,
+        unsubscribe_url=links.unsubscribe_url,
+        manage_url=links.manage_url,
+        name=zoe.name,
+        viewer=reader_suffix(links),
     )
 
     message = parse(raw)
