@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,12 +13,10 @@ from flask.cli import with_appcontext
 from newsletter.admin import accounts, sessions
 from newsletter.delivery.bounces import bounces
 from newsletter.delivery.cli import digest
+from newsletter.demo import load as demo_data
 from newsletter.devmail.server import serve_forever
 from newsletter.ingest.commands import articles, feeds
-from newsletter.ingest.feeds import ingest_file
 from newsletter.subscriptions.commands import subscribers
-
-DEMO_FEED = Path(__file__).parent / "demo" / "revue-internationale-sample.rss"
 
 editors = click.Group("editors", help="People who log in to the editors' area.")
 tokens = click.Group("tokens", help="API bearer tokens of editors.")
@@ -135,11 +132,16 @@ def _when(moment: datetime | None, otherwise: str = "never") -> str:
 @click.option("--editor", default="editor@example.com", show_default=True)
 @with_appcontext
 def load_demo(editor: str) -> None:
-    """Import the demo articles and make sure a demo editor exists (idempotent)."""
-    result = ingest_file(DEMO_FEED)
+    """Demo articles dated within the last days, demo readers and editor (idempotent)."""
+    report = demo_data.load_demo()
+    new, kept = report.articles_new, report.articles_kept
     click.echo(
-        f"Demo articles: {result.created} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged"
+        f"Demo articles: {new + kept} ({new} new), dated from {_when(report.oldest)} "
+        f"to {_when(report.newest)}"
+    )
+    click.echo(
+        f"Demo readers: {report.readers_new + report.readers_known} "
+        f"({report.readers_new} new), confirmed, with their regions"
     )
     password = accounts.ensure_demo_editor(editor, current_app.instance_path)
     click.echo(

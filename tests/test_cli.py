@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from newsletter.admin.accounts import editor_for_token, find_editor
-from newsletter.models import ApiToken, Article, Region, db
+from newsletter.models import ApiToken, db
 
 
 def test_editors_create_with_a_generated_password_prints_a_working_one(app: Flask) -> None:
@@ -54,22 +54,6 @@ def test_tokens_create_for_an_unknown_editor_fails_clearly(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["tokens", "create", "nobody@example.com"])
     assert result.exit_code == 2
     assert "no editor nobody@example.com" in result.output
-
-
-def test_demo_load_imports_the_sample_articles_and_can_run_twice(app: Flask) -> None:
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["demo", "load"])
-    second = runner.invoke(args=["demo", "load"])
-    assert first.exit_code == 0, first.output
-    assert "8 new" in first.output
-    assert "0 new, 0 updated, 8 unchanged" in second.output
-    assert first.output.splitlines()[-1] == second.output.splitlines()[-1]  # same login
-    assert db.session.execute(db.select(db.func.count()).select_from(Article)).scalar_one() == 8
-    russie = db.session.execute(db.select(Region).where(Region.slug == "russie")).scalar_one()
-    titles = db.session.execute(
-        db.select(Article.title).where(Article.regions.contains(russie))
-    ).scalars()
-    assert "Fin de la bataille d’Azovstal" in set(titles)
 
 
 def test_editors_list_shows_each_editor_and_whether_they_may_log_in(app: Flask) -> None:
