@@ -41,6 +41,8 @@ PASSED_ON = (
 class Workers:
     app: Flask
     count: int = 2
+    # The composer double by default; "worker.celery_app:celery" sends the real digests.
+    app_module: str = "tests.delivery.worker_app:celery"
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     kills: int = 0
     _logs: list[Any] = field(default_factory=list)
@@ -72,7 +74,7 @@ class Workers:
             [
                 CELERY,
                 "-A",
-                "tests.delivery.worker_app:celery",
+                self.app_module,
                 "worker",
                 "--pool=solo",
                 "--without-mingle",
