@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import signal
 import threading
 from pathlib import Path
 
@@ -41,9 +43,23 @@ def start(path: str | Path, *, host: str = "127.0.0.1", port: int = 1025) -> Con
 
 
 def serve_forever(path: str | Path, *, host: str, port: int) -> None:
-    controller = start(path, host=host, port=port)
+    """Serve until Ctrl-C or SIGTERM (how honcho, under `make run`, stops it): exit 0 either way.
+
+    A port already taken is one line naming the setting to change, not a traceback.
+    """
     try:
-        threading.Event().wait()
+        controller = start(path, host=host, port=port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(
+            f"dev mailbox: port {port} on {host} is already in use; "
+            "choose another with DEV_MAILBOX_PORT"
+        ) from None
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopped.set())
+    try:
+        stopped.wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -16,6 +16,9 @@ class StoredMessage:
     envelope_from: str
     envelope_to: list[str]
     message: EmailMessage
+    # The bytes the SMTP server received, for the raw view: the parsed message, written out
+    # again, would fold and encode headers its own way (List-Unsubscribe as an RFC 2047 word).
+    raw: bytes
 
     @property
     def subject(self) -> str:
@@ -29,13 +32,21 @@ class StoredMessage:
         part = self.message.get_body(preferencelist=(subtype,))
         return part.get_content() if part is not None else None  # type: ignore[union-attr]
 
+    @property
+    def raw_text(self) -> str:
+        """The message as received, for reading: UTF-8 (anything else shown as �), LF ends."""
+        return self.raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
+
 
 def open_box(path: str | Path) -> mailbox.Maildir:
     return mailbox.Maildir(str(path), create=True)
 
 
+ENVELOPE_FIELDS = (b"X-Envelope-From: ", b"X-Envelope-To: ")
+
+
 def deliver(path: str | Path, *, envelope_from: str, envelope_to: list[str], data: bytes) -> str:
-    """Store one message with its envelope, as the SMTP server received it."""
+    """Store one message with its envelope (two header lines put before it), as received."""
     envelope = f"X-Envelope-From: {envelope_from}\r\nX-Envelope-To: {', '.join(envelope_to)}\r\n"
     return open_box(path).add(envelope.encode() + data)
 
@@ -67,8 +78,8 @@ def clear(path: str | Path) -> None:
         box.discard(key)
 
 
-def _parse(key: str, raw: bytes) -> StoredMessage:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+def _parse(key: str, stored: bytes) -> StoredMessage:
+    message = BytesParser(policy=policy.default).parsebytes(stored)
     assert isinstance(message, EmailMessage)
     recipients = [r.strip() for r in str(message.get("X-Envelope-To", "")).split(",") if r.strip()]
     return StoredMessage(
@@ -76,7 +87,16 @@ def _parse(key: str, raw: bytes) -> StoredMessage:
         envelope_from=str(message.get("X-Envelope-From", "")),
         envelope_to=recipients,
         message=message,
+        raw=_without_envelope(stored),
     )
+
+
+def _without_envelope(stored: bytes) -> bytes:
+    """The message as the SMTP server received it: the envelope lines `deliver` added, gone."""
+    for field in ENVELOPE_FIELDS:
+        if stored.startswith(field):
+            stored = stored.split(b"\n", 1)[1] if b"\n" in stored else b""
+    return stored
 
 
 def _arrival(key: str) -> tuple[int, int, str]:

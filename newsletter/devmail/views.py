@@ -41,11 +41,12 @@ def html(key: str) -> Response:
 
 
 @bp.get("/<key>/raw")
-def raw(key: str) -> Response:
+def raw(key: str) -> str:
+    """The message as the server received it: headers unfolded and unencoded as they came."""
     message = store.get_message(_path(), key)
     if message is None:
         abort(404)
-    return Response(message.message.as_bytes(), mimetype="text/plain")
+    return render_template("web/devmail/raw.html", message=message)
 
 
 @bp.post("/clear")

@@ -41,10 +41,12 @@ OWN_HEADERS: dict[str, dict[str, Any]] = {
         "content_security_policy": FRAMED_EMAIL_POLICY,
         "frame_options": SAMEORIGIN,
     },
-    # Development only: any message the service sent, sandboxed (no script, no origin).
+    # Development only: any message the service sent, sandboxed (no script, no form). Same
+    # origin, so the mailbox's page can size the frame to its content: with no script the
+    # message can do nothing with that origin.
     "devmail.html": {
-        "content_security_policy": "sandbox; default-src 'none'; img-src * data:; "
-        "style-src 'unsafe-inline'; frame-ancestors 'self'",
+        "content_security_policy": "sandbox allow-same-origin; default-src 'none'; "
+        "img-src * data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
         "frame_options": SAMEORIGIN,
     },
 }
