@@ -8,7 +8,7 @@ DEV_MAILBOX_PORT ?= 1025
 BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
 export WEB_PORT DEV_MAILBOX_PORT BASE_URL
 
-.PHONY: run test install lint lock migrate demo clean
+.PHONY: run test install lint lock migrate demo clean free-ports
 
 install: $(VENV)/.installed
 
@@ -30,7 +30,8 @@ migrate: install
 demo: migrate
 	$(BIN)/newsletter demo load
 
-run: demo
+# free-ports first: a port in use stops `make run` with one line, before anything starts.
+run: free-ports demo
 	@echo
 	@echo "  Site:         http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  Health:       http://127.0.0.1:$(WEB_PORT)/healthz"
@@ -38,7 +39,12 @@ run: demo
 	@echo "  Dev mailbox:  http://127.0.0.1:$(WEB_PORT)/dev/mailbox/  (SMTP on 127.0.0.1:$(DEV_MAILBOX_PORT))"
 	@echo "  Ctrl-C stops everything."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run.py
+
+# $(error) rather than a failing command: make adds no "*** Error 1" line of its own after it.
+PORTS_TAKEN = $(shell $(PYTHON) scripts/check_ports.py WEB_PORT=$(WEB_PORT) DEV_MAILBOX_PORT=$(DEV_MAILBOX_PORT))
+free-ports:
+	@$(if $(PORTS_TAKEN),$(error $(PORTS_TAKEN)))
 
 test: install
 	bash scripts/ensure-test-deps
