@@ -40,7 +40,7 @@ from newsletter.admin.views import bp, login_required
 from newsletter.digests.editions import EditionError, create_special
 from newsletter.digests.preview import preview, site_copy
 from newsletter.digests.views import CSP
-from newsletter.models import REGIONS, Digest, db
+from newsletter.models import REGIONS, Article, Digest, db
 from newsletter.web.requests import column_max, parse_id
 
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -101,6 +101,18 @@ class SpecialForm(FlaskForm):  # type: ignore[misc]
     # Made when the form is shown: a double submission makes one edition.
     request_key = HiddenField(validators=[Length(max=40)])
 
+    # Checked here too, so that the editor reads why in French, beside the field.
+    def validate_until(self, field: DateField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("la fin de la période précède son début.")
+
+    def validate_pinned(self, field: IntegerField) -> None:
+        # Only a number the column can hold is looked up (the range check ran before).
+        if field.errors or field.data is None:
+            return
+        if db.session.get(Article, field.data) is None:
+            raise ValidationError(f"aucun article n° {field.data}.")
+
 
 def _preview_args() -> tuple[int | None, list[str], str]:
     known = {slug for slug, _, _ in REGIONS}
@@ -126,7 +138,8 @@ def _digest_arg() -> int | None:
 @login_required
 def digest_preview() -> str:
     digest_id, regions, language = _preview_args()
-    if digest_id is not None and db.session.get(Digest, digest_id) is None:
+    digest = db.session.get(Digest, digest_id) if digest_id is not None else None
+    if digest_id is not None and digest is None:
         abort(404)
     body = None
     text = ""
@@ -143,6 +156,7 @@ def digest_preview() -> str:
         regions=regions,
         language=language,
         digest_id=digest_id,
+        digest=digest,
         body=body,
         text=text,
         frame_url=url_for("admin.digest_preview_frame") + "?" + urlencode(_frame_args()),
@@ -229,7 +243,7 @@ def digest_special() -> str | Response | tuple[str, int]:
                 request_key=form.request_key.data or None,
             )
         except EditionError as exc:
-            flash(str(exc), "error")
+            flash(f"Édition impossible : {exc}.", "error")
         else:
             return redirect(url_for("admin.digest_show", digest_id=edition.digest.id))
     if not form.is_submitted():
