@@ -39,7 +39,7 @@ run: free-ports demo
 	@echo "  Dev mailbox:  http://127.0.0.1:$(WEB_PORT)/dev/mailbox/  (SMTP on 127.0.0.1:$(DEV_MAILBOX_PORT))"
 	@echo "  Ctrl-C stops everything."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run.py
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/run.py
 
 # $(error) rather than a failing command: make adds no "*** Error 1" line of its own after it.
 PORTS_TAKEN = $(shell $(PYTHON) scripts/check_ports.py WEB_PORT=$(WEB_PORT) DEV_MAILBOX_PORT=$(DEV_MAILBOX_PORT))

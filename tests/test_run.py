@@ -31,8 +31,9 @@ from tests.conftest import (
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# The install step is make's business, not this test's: never reinstall in the middle of a run.
-MAKE_RUN = ["make", "--no-print-directory", "-o", ".venv/.installed", "run"]
+VENV = BIN.parent
+# This test's virtualenv, taken as installed: never reinstall in the middle of a test run.
+MAKE_RUN = ["make", "--no-print-directory", "-o", f"{VENV}/.installed", "run", f"VENV={VENV}"]
 
 
 def descendants(pid: int) -> set[int]:
