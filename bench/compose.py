@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsletter import create_app
+from newsletter.app import create_app
 from newsletter.digests.compose import DigestComposer
 from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Digest, DigestKind, db

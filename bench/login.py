@@ -28,8 +28,8 @@ def main() -> None:
 
     from flask_migrate import upgrade
 
-    from newsletter import create_app
     from newsletter.admin.accounts import save_editor
+    from newsletter.app import create_app
 
     instance = Path(tempfile.mkdtemp(prefix="bench-login-"))
     app = create_app(

@@ -57,7 +57,7 @@ def main() -> None:
     url = fresh_database(args.database)
     env = worker_env(args, url, instance)
     os.environ.update(env)
-    from newsletter import create_app
+    from newsletter.app import create_app
 
     app = create_app(instance_path=instance)
     with app.app_context():

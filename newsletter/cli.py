@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
-from newsletter import create_app
+from newsletter.app import create_app
 from newsletter.config import ConfigError
 
 cli = FlaskGroup(

@@ -1,6 +1,6 @@
 """WSGI entry point: `gunicorn newsletter.wsgi:app`."""
 
-from newsletter import create_app_or_exit
+from newsletter.app import create_app_or_exit
 from newsletter.delivery import metrics
 
 app = create_app_or_exit()

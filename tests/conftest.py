@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from newsletter import create_app
+from newsletter.app import create_app
 from newsletter.delivery import process_stream
 from newsletter.extensions import limiter
 from newsletter.models import db

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from newsletter import create_app
+from newsletter.app import create_app
 from newsletter.devmail import server
 from newsletter.mail.message import build_message
 from newsletter.mail.render import RenderedEmail

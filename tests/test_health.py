@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from newsletter import create_app
+from newsletter.app import create_app
 from tests.conftest import _overrides, free_port
 
 

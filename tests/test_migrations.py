@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
-from newsletter import create_app
+from newsletter.app import create_app
 from newsletter.models import REGIONS, Delivery, Digest, Region, Subscriber, db
 from tests.conftest import _overrides, create_run_database, drop_run_database
 from tests.delivery.seed import seed_digest, seed_readers

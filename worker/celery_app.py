@@ -1,6 +1,6 @@
 """Entry point: `celery -A worker.celery_app:celery worker|beat`."""
 
-from newsletter import create_app_or_exit
+from newsletter.app import create_app_or_exit
 from newsletter.delivery import metrics
 from newsletter.delivery.stream import favour_the_smtp_thread
 from worker.schedule import beat_schedule

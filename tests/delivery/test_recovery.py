@@ -17,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from newsletter import create_app, ledger
+from newsletter import ledger
+from newsletter.app import create_app
 from newsletter.delivery import digest_progress, liveness, plan_deliveries
 from newsletter.delivery.reconcile import reconcile
 from newsletter.models import Delivery, DeliveryState, db, utcnow

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from newsletter import create_app
+from newsletter.app import create_app
 from newsletter.config import ConfigError
 from newsletter.models import ConsentEvent, db
 from tests.subscriptions.conftest import csrf_token, form_data
