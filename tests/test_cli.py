@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from flask import Flask
 
 from newsletter.admin.accounts import editor_for_token, find_editor
+from newsletter.delivery.cli import _program
 from newsletter.models import ApiToken, db
 
 
@@ -129,3 +133,15 @@ def test_tokens_commands_with_an_unknown_editor_or_id_are_one_clear_line(app: Fl
     for token_id in ("42", "abc", "99999999999999999999999"):
         result = runner.invoke(args=["tokens", "revoke", token_id])
         assert (result.exit_code, result.output) == (1, f"Error: no token {token_id}\n")
+
+
+def test_the_follow_hint_names_the_command_as_the_user_typed_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", [str(tmp_path / ".venv" / "bin" / "newsletter"), "digest"])
+    assert _program() == ".venv/bin/newsletter"
+    monkeypatch.setattr("sys.argv", ["newsletter", "digest"])
+    assert _program() == "newsletter"
+    monkeypatch.setattr("sys.argv", ["/usr/bin/pytest"])  # run from a test: the installed name
+    assert _program() == "newsletter"

@@ -5,6 +5,8 @@ The whole command group is built here: send, status, pause, resume, cancel, unce
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -83,7 +85,15 @@ def send(
     if wait:
         _follow(made.id, _print_round)
     else:
-        click.echo(f"Follow it with: newsletter digest status {made.id}")
+        # The command as the user typed it (.venv/bin/newsletter, or newsletter in a venv).
+        click.echo(f"Follow it with: {_program()} digest status {made.id}")
+
+
+def _program() -> str:
+    typed = sys.argv[0] if sys.argv and sys.argv[0].endswith("newsletter") else "newsletter"
+    if os.path.isabs(typed) and typed.startswith(os.getcwd() + os.sep):
+        return os.path.relpath(typed)  # /home/me/site/.venv/bin/newsletter -> .venv/bin/...
+    return typed
 
 
 @digest.command("status")
