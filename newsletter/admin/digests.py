@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from werkzeug.wrappers import Response
 from wtforms import (
     DateField,
@@ -37,7 +38,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from newsletter import jobs
 from newsletter.admin.views import bp, login_required
-from newsletter.digests.editions import EditionError, create_special
+from newsletter.digests.compose import DigestComposer
+from newsletter.digests.editions import EditionError, create_special, special_draft
 from newsletter.digests.preview import preview, site_copy
 from newsletter.digests.views import CSP
 from newsletter.models import REGIONS, Article, Digest, db
@@ -229,16 +231,9 @@ def digest_special() -> str | Response | tuple[str, int]:
     if not form.is_submitted():
         form.request_key.data = secrets.token_urlsafe(12)
     if form.validate_on_submit():
-        zone = ZoneInfo(current_app.config["TIMEZONE"])
         try:
             edition = create_special(
-                regions=form.regions.data or [],
-                since=_day_start(form.since.data, zone),
-                until=_day_start(form.until.data + timedelta(days=1), zone)
-                if form.until.data
-                else None,
-                intro=form.intro.data,
-                pinned_article_id=form.pinned.data,
+                **_special_options(form),
                 created_by=g.editor.email,
                 request_key=form.request_key.data or None,
             )
@@ -246,10 +241,59 @@ def digest_special() -> str | Response | tuple[str, int]:
             flash(f"Édition impossible : {exc}.", "error")
         else:
             return redirect(url_for("admin.digest_show", digest_id=edition.digest.id))
+    context = {"form": form, "languages": LANGUAGES}
     if not form.is_submitted():
-        return render_template("admin/digest_special.html", form=form)
+        return render_template("admin/digest_special.html", **context)
     _drop_overlong(form)
-    return render_template("admin/digest_special.html", form=form), 400
+    return render_template("admin/digest_special.html", **context), 400
+
+
+@bp.post("/digests/special/preview")
+@login_required
+def digest_special_preview() -> Response:
+    """The special edition the form describes, as a reader of its regions would get it, for
+    the frame beside the form: nothing is stored, nothing is sent (a POST for the CSRF token
+    and the form's fields, not because it changes anything)."""
+    form = SpecialForm()
+    form.regions.choices = _region_choices()
+    language = request.form.get("preview_language", "fr")
+    if not form.validate_on_submit():
+        return _frame_note("Corrigez le formulaire : l’aperçu suit ce qu’il décrit.", 400)
+    try:
+        draft = special_draft(**_special_options(form))
+    except EditionError:
+        return _frame_note("Cette édition ne peut pas être faite : voyez le formulaire.", 400)
+    composer = DigestComposer.for_digest(draft)
+    regions = form.regions.data or [slug for slug, _, _ in REGIONS]
+    body = composer.body_for(tuple(regions), language if language in {"fr", "en"} else "fr")
+    if body is None:
+        return _frame_note("Rien de nouveau pour ces régions dans cette période.", 200)
+    return _framed(site_copy(composer, body)[1])
+
+
+def _special_options(form: SpecialForm) -> dict[str, Any]:
+    """The form's edition: days are whole days in TIMEZONE, the last one included."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    until = form.until.data + timedelta(days=1) if form.until.data else None
+    return {
+        "regions": form.regions.data or [],
+        "since": _day_start(form.since.data, zone),
+        "until": _day_start(until, zone),
+        "intro": form.intro.data,
+        "pinned_article_id": form.pinned.data,
+    }
+
+
+def _frame_note(text: str, status: int) -> Response:
+    page = f"<!doctype html><meta charset=utf-8><p>{escape(text)}</p>"
+    return _framed(page, status)
+
+
+def _framed(html: str, status: int = 200) -> Response:
+    response = make_response(html, status)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _drop_overlong(form: FlaskForm) -> None:

@@ -34,10 +34,14 @@ EMAIL_HTML_POLICY = (
 )
 FRAMED_EMAIL_POLICY = f"{EMAIL_HTML_POLICY}; frame-ancestors 'self'"
 
-# Endpoints that differ from the site: the emails' HTML, and the two frames our own pages show.
+# Endpoints that differ from the site: the emails' HTML, and the frames our own pages show.
 OWN_HEADERS: dict[str, dict[str, Any]] = {
     "digests.view": {"content_security_policy": f"{EMAIL_HTML_POLICY}; frame-ancestors 'none'"},
     "admin.digest_preview_frame": {
+        "content_security_policy": FRAMED_EMAIL_POLICY,
+        "frame_options": SAMEORIGIN,
+    },
+    "admin.digest_special_preview": {
         "content_security_policy": FRAMED_EMAIL_POLICY,
         "frame_options": SAMEORIGIN,
     },
