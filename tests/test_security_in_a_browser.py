@@ -11,7 +11,7 @@ from flask import Flask
 
 from newsletter.digests.editions import create_special
 from newsletter.ingest.feeds import ingest_file
-from newsletter.models import Editor, Subscriber, SubscriberStatus, db
+from newsletter.models import Digest, Editor, Subscriber, SubscriberStatus, db
 from newsletter.subscriptions import tokens
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
 from tests.subscriptions.test_manage_links import signed_ago
@@ -84,4 +84,33 @@ def test_an_expired_manage_link_is_renewed_from_the_browser_under_the_policy(
     page.wait_for_selector("text=Vérifiez votre boîte de réception")
 
     assert len(smtp_sink.wait_for("lea@example.org")) == 1
+    assert violations(console) == []
+
+
+def test_a_special_edition_is_previewed_in_the_frame_beside_its_form_before_it_exists(
+    page: Any, live_url: str, console: list[str]
+) -> None:
+    ingest_file(SAMPLE_FEED)
+    editor = Editor(email="chef@revue-internationale.example")
+    editor.set_password("a long enough password")
+    db.session.add(editor)
+    db.session.commit()
+
+    page.goto(f"{live_url}/admin/login")
+    page.fill("#email", "chef@revue-internationale.example")
+    page.fill("#password", "a long enough password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Tableau de bord")
+    page.goto(f"{live_url}/admin/digests/special")
+    page.check("input[value=afrique]")
+    page.fill("#since", SAMPLE_SINCE.date().isoformat())
+    page.fill("#until", SAMPLE_UNTIL.date().isoformat())
+    page.click("button:has-text('Aperçu')")
+    frame = page.frame_locator("iframe[name=special-preview]")
+    frame.locator("text=La Revue Internationale").first.wait_for()
+
+    assert page.url == f"{live_url}/admin/digests/special"  # the form stays, filled in
+    assert page.input_value("#since") == SAMPLE_SINCE.date().isoformat()
+    assert frame.locator(".container").count() == 1
+    assert db.session.execute(db.select(Digest)).first() is None
     assert violations(console) == []
