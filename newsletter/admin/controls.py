@@ -1,5 +1,6 @@
 """What editors do to an edition being sent: pause, resume, cancel, and decide its uncertain
-rows. Each is a POST with the form's CSRF token; the delivery engine decides what applies."""
+and its failed rows. Each is a POST with the form's CSRF token; the delivery engine decides
+what applies."""
 
 from __future__ import annotations
 
@@ -147,4 +148,21 @@ def digest_send_uncertain_again(digest_id: int) -> Response:
         )
     else:
         flash(f"{count} envoi(s) incertain(s) renvoyé(s), sous les mêmes Message-ID.", "success")
+    return _back(digest_id)
+
+
+@bp.post("/digests/<int:digest_id>/failed/send-again")
+@login_required
+def digest_send_failed_again(digest_id: int) -> Response:
+    digest = _posted_digest(digest_id)
+    try:
+        count = control.send_failed_again(digest_id)
+    except NotAllowed:
+        db.session.expire(digest)
+        flash(
+            f"Impossible de renvoyer : l’édition est {status_label(digest.status)}.",
+            "error",
+        )
+    else:
+        flash(f"{count} envoi(s) en échec renvoyé(s), sous les mêmes Message-ID.", "success")
     return _back(digest_id)

@@ -11,6 +11,8 @@ rows that are still pending or deferred.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import current_app
 
@@ -64,6 +66,31 @@ def cancel(digest_id: int) -> int:
     db.session.commit()
     _announce(digest_id, halted=True)
     return cancelled
+
+
+def send_failed_again(digest_id: int) -> int:
+    """The digest's failed rows sent again, once their cause is fixed (a relay rule lifted, a
+    mailbox no longer full). Readers bounced or gone since are skipped. Returns the count."""
+    return send_rows_again(digest_id, ledger.send_failed_again, "failed")
+
+
+def send_rows_again(digest_id: int, transition: Callable[[int], int], what: str) -> int:
+    """Rows in a final state back to pending by `transition` (a ledger function), the digest
+    sending again; drains enqueued once that is committed (a paused digest waits for its
+    resume). Not for a cancelled digest, nor one not yet planned."""
+    status = db.session.execute(
+        sa.select(Digest.status).where(Digest.id == digest_id).with_for_update()
+    ).scalar_one_or_none()
+    if status is None or status in (DigestStatus.CANCELLED, DigestStatus.PLANNED):
+        db.session.rollback()
+        raise NotAllowed(
+            f"digest {digest_id} is {status or 'unknown'}; its {what} rows stay as they are"
+        )
+    count = transition(digest_id)
+    if count and status in (DigestStatus.SENDING, DigestStatus.FINISHED):
+        enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
+    db.session.commit()
+    return count
 
 
 def _announce(digest_id: int, *, halted: bool) -> None:

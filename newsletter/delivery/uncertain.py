@@ -17,15 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from newsletter import ledger
-from newsletter.delivery.control import NotAllowed, enqueue_drains
+from newsletter.delivery.control import send_rows_again
 from newsletter.models import (
     Delivery,
     DeliveryState,
-    Digest,
-    DigestStatus,
     Subscriber,
     db,
 )
@@ -82,19 +79,6 @@ def settle_from_log(digest_id: int, accepted: set[str], *, source: str) -> int:
 def send_again(digest_id: int) -> int:
     """Every uncertain row back to `pending`, and the digest sending again. Returns the count.
 
-    A person's decision: a reader whose message did reach the relay gets it twice. Drains are
-    enqueued once that is committed (a paused digest waits for its resume).
+    A person's decision: a reader whose message did reach the relay gets it twice.
     """
-    status = db.session.execute(
-        sa.select(Digest.status).where(Digest.id == digest_id).with_for_update()
-    ).scalar_one_or_none()
-    if status is None or status in (DigestStatus.CANCELLED, DigestStatus.PLANNED):
-        db.session.rollback()
-        raise NotAllowed(
-            f"digest {digest_id} is {status or 'unknown'}; its uncertain rows stay as they are"
-        )
-    count = ledger.send_uncertain_again(digest_id)
-    if count and status in (DigestStatus.SENDING, DigestStatus.FINISHED):
-        enqueue_drains(digest_id, current_app.config["SEND_PARALLEL"])
-    db.session.commit()
-    return count
+    return send_rows_again(digest_id, ledger.send_uncertain_again, "uncertain")

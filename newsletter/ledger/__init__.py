@@ -14,6 +14,7 @@ transitions (docs/delivery.md draws the state machine and the commit points C0 t
   pause/resume/cancel    a digest's status, and its rows not yet handed over             digest.py
   finish_if_done         sending → finished when no row is open                          digest.py
   send_uncertain_again / settle_uncertain: a person's decision on uncertain rows         digest.py
+  send_failed_again      failed → pending, a person's decision once the cause is fixed digest.py
   reclaim / release_owners: a dead sender's rows (lease expired / process gone)          recovery.py
   expire_deferred        deferred past the maximum age → expired                         recovery.py
   cancel_for_readers / forget_readers: a reader who leaves, a reader erased             readers.py
@@ -28,6 +29,7 @@ from newsletter.ledger.digest import (
     finish_if_done,
     pause,
     resume,
+    send_failed_again,
     send_uncertain_again,
     settle_uncertain,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "release_owners",
     "reopen",
     "resume",
+    "send_failed_again",
     "send_uncertain_again",
     "settle",
     "settle_uncertain",

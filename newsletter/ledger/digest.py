@@ -1,4 +1,4 @@
-"""A digest's delivery status: pause, resume, cancel, finish, send the uncertain again.
+"""A digest's delivery status: pause, resume, cancel, finish, send uncertain or failed rows again.
 
 Each is one conditional UPDATE on the digest (two concurrent calls change it once) and, where
 rows follow, one on its rows. They run in the caller's session; the caller commits, with the
@@ -111,18 +111,26 @@ def send_uncertain_again(digest_id: int) -> int:
     """Every uncertain row of the digest back to `pending`, and a finished digest sending
     again. A person's decision (delivery/uncertain.py). The caller holds the digest row and
     has checked it is sending, paused or finished. Returns the count."""
+    return _send_again(digest_id, DeliveryState.UNCERTAIN, "uncertain; sent again by hand")
+
+
+def send_failed_again(digest_id: int) -> int:
+    """Every failed row (a 5xx for that reader) back to `pending`, as for uncertain rows: a
+    person's decision once the cause is fixed (control.send_failed_again). The sender checks
+    each reader again: one bounced or gone since is skipped, not mailed."""
+    return _send_again(digest_id, DeliveryState.FAILED, "failed; sent again by hand")
+
+
+def _send_again(digest_id: int, state: DeliveryState, reply: str) -> int:
     count = execute_dml(
         deliveries.update()
-        .where(
-            deliveries.c.digest_id == digest_id,
-            deliveries.c.state == DeliveryState.UNCERTAIN.value,
-        )
+        .where(deliveries.c.digest_id == digest_id, deliveries.c.state == state.value)
         .values(
             state=DeliveryState.PENDING.value,
             handoff_at=None,
             finished_at=None,
             next_attempt_at=utcnow(),
-            smtp_reply="uncertain; sent again by hand",
+            smtp_reply=reply,
         )
     ).rowcount
     if count:
