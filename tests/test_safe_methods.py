@@ -99,7 +99,7 @@ def link_values(app: Flask) -> dict[tuple[str, str], Any]:
             (rule.endpoint, name): first_article
             for rule in app.url_map.iter_rules()
             for name in rule.arguments
-            if name in {"article_id", "import_id"}
+            if name in {"article_id", "import_id", "feed_id"}
         },
     }
 

@@ -1,19 +1,25 @@
-"""The editors' articles page: import from a page, give regions to the flagged, watch the feeds."""
+"""The editors' articles: the list, an article's regions and section, imports from a page.
+
+The feeds' pages live in admin/feeds.py, imported here so that the app needs no other import.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
-from wtforms import SelectMultipleField, URLField
+from wtforms import SelectField, SelectMultipleField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, url
 
+import newsletter.admin.feeds  # noqa: F401 - its routes attach to admin.bp
+from newsletter.admin.articles_list import count_awaiting_region, find_articles, read_filters
 from newsletter.admin.views import bp, login_required
-from newsletter.ingest.articles import articles_awaiting_region, assign_regions
+from newsletter.ingest.articles import assign_regions, edit_article
 from newsletter.ingest.page import PageError, queue_import
-from newsletter.ingest.polling import add_feed
-from newsletter.models import Feed, PageImport, Region, db
+from newsletter.models import Article, Feed, PageImport, Region, Section, db
+from newsletter.models.article import SECTION_LABELS
 
 OUTCOMES = {"created": "importé", "updated": "mis à jour", "unchanged": "déjà à jour"}
 RECENT_IMPORTS = 10
@@ -30,35 +36,98 @@ class RegionsForm(FlaskForm):  # type: ignore[misc]
     regions = SelectMultipleField("Régions", validators=[DataRequired("Choisissez une région.")])
 
 
-class FeedForm(FlaskForm):  # type: ignore[misc]
-    # 2000: the column's size (models/article.py).
-    url = URLField(
-        "Adresse du flux", validators=[DataRequired(), Length(max=2000), url(require_tld=False)]
+SECTION_CHOICES = [(section.value, labels["fr"]) for section, labels in SECTION_LABELS.items()]
+NO_SECTION = SelectChoice("", "Aucune")
+
+
+class ArticleForm(FlaskForm):  # type: ignore[misc]
+    regions = SelectMultipleField("Régions", validators=[DataRequired("Choisissez une région.")])
+    section = SelectField(
+        "Rubrique",
+        choices=[NO_SECTION, *(SelectChoice(*pair) for pair in SECTION_CHOICES)],
+        default="",
     )
 
 
-def _region_choices() -> list[tuple[str, str]]:
+def _regions() -> list[tuple[str, str]]:
+    """(slug, name) in menu order, for the templates' checkboxes and menus."""
     regions = db.session.execute(db.select(Region).order_by(Region.position)).scalars()
     return [(region.slug, region.name_fr) for region in regions]
+
+
+def _region_choices() -> list[SelectChoice]:
+    return [SelectChoice(slug, name) for slug, name in _regions()]
 
 
 @bp.get("/articles")
 @login_required
 def articles() -> str:
+    """Every article, filtered by the query string; page imports below. Reading changes nothing."""
     feeds = db.session.execute(db.select(Feed).order_by(Feed.id)).scalars().all()
+    read = read_filters(request.args, feed_ids={feed.id for feed in feeds})
     imports = db.session.execute(
         db.select(PageImport).order_by(PageImport.id.desc()).limit(RECENT_IMPORTS)
     ).scalars()
     return render_template(
         "admin/articles.html",
+        filters=read.filters,
+        notices=read.notices,
+        found=find_articles(read.filters, read.page),
+        feeds=feeds,
+        regions=_regions(),
+        sections=SECTION_CHOICES,
+        awaiting=count_awaiting_region(),
         import_form=ImportForm(),
         imports=list(imports),
         outcomes=OUTCOMES,
-        feed_form=FeedForm(),
-        region_choices=_region_choices(),
-        awaiting=articles_awaiting_region(),
-        feeds=feeds,
     )
+
+
+@bp.get("/articles/<int:article_id>")
+@login_required
+def article_edit(article_id: int) -> str:
+    article = db.get_or_404(Article, article_id)
+    form = ArticleForm(
+        formdata=None,
+        regions=[region.slug for region in article.regions],
+        section=article.section.value if article.section else "",
+    )
+    return _edit_page(article, form)
+
+
+@bp.post("/articles/<int:article_id>")
+@login_required
+def article_save(article_id: int) -> Response | tuple[str, int]:
+    """Regions and section together; a refused form comes back with the editor's choices."""
+    article = db.get_or_404(Article, article_id)
+    form = ArticleForm()
+    form.regions.choices = _region_choices()
+    if not form.validate_on_submit():
+        return _edit_page(article, form), 400
+    section = Section(form.section.data) if form.section.data else None
+    try:
+        article = edit_article(article_id, region_slugs=form.regions.data, section=section)
+    except LookupError:
+        abort(404)
+    names = ", ".join(region.name_fr for region in article.regions)
+    flash(f"Article enregistré : {names} ; rubrique {_section_name(section)}.", "success")
+    return redirect(url_for("admin.article_edit", article_id=article_id), code=303)
+
+
+def _edit_page(article: Article, form: ArticleForm) -> str:
+    form.regions.choices = _region_choices()
+    return render_template(
+        "admin/articles_edit.html", article=article, form=form, regions=_regions()
+    )
+
+
+def _section_name(section: Section | None) -> str:
+    return SECTION_LABELS[section]["fr"] if section else "aucune"
+
+
+@bp.app_template_filter("section_name")
+def section_name(section: Section | None) -> str:
+    return SECTION_LABELS[section]["fr"] if section else "—"
 
 
 @bp.post("/articles/import")
@@ -110,23 +179,8 @@ def set_regions(article_id: int) -> Response:
         return redirect(url_for("admin.articles"))
     names = ", ".join(region.name_fr for region in article.regions)
     flash(f"Régions de « {article.title} » : {names}.", "success")
-    return redirect(url_for("admin.articles"))
-
-
-@bp.post("/feeds")
-@login_required
-def add_feed_view() -> Response:
-    form = FeedForm()
-    if form.validate_on_submit():
-        try:
-            feed, created = add_feed(form.url.data)
-        except ValueError as exc:
-            flash(str(exc), "error")
-        else:
-            flash(f"Flux {'ajouté' if created else 'déjà enregistré'} : {feed.url}", "success")
-    else:
-        _flash_errors(form)
-    return redirect(url_for("admin.articles"))
+    # Back to those still waiting: the editor goes on with the next one.
+    return redirect(url_for("admin.articles", sans_region="1"))
 
 
 def _flash_errors(form: FlaskForm) -> None:

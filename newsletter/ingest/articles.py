@@ -98,6 +98,9 @@ def _upsert(
         )
         db.session.add(article)
         return article, "created"
+    if data.section is None:
+        # A source that names no section leaves the one an editor chose.
+        del values["section"]
     changed = [k for k, v in values.items() if getattr(article, k) != v]
     # An editor may have given regions to an article the feed left without: keep theirs.
     if regions and {r.id for r in regions} != {r.id for r in article.regions}:
@@ -133,7 +136,7 @@ def _regions(slugs: tuple[str, ...]) -> list[Region]:
     return sorted(found, key=lambda region: region.position)
 
 
-def assign_regions(article_id: int, slugs: list[str]) -> Article:
+def assign_regions(article_id: int, slugs: list[str], *, commit: bool = True) -> Article:
     """An editor gives an article its regions; later polls keep them unless the feed names some."""
     article = db.session.get(Article, article_id)
     if article is None:
@@ -142,6 +145,15 @@ def assign_regions(article_id: int, slugs: list[str]) -> Article:
     if not regions or len(regions) != len(set(slugs)):
         raise ValueError("choose one or more known regions")
     article.regions = regions
+    if commit:
+        db.session.commit()
+    return article
+
+
+def edit_article(article_id: int, *, region_slugs: list[str], section: Section | None) -> Article:
+    """An editor sets an article's regions and section; feeds that name none keep them."""
+    article = assign_regions(article_id, region_slugs, commit=False)
+    article.section = section
     db.session.commit()
     return article
 

@@ -7,13 +7,15 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from newsletter import jobs
 from newsletter.ingest.articles import UpsertResult
 from newsletter.ingest.feeds import FeedError, IngestOptions, ParsedFeed, parse_feed, store_feed
 from newsletter.ingest.fetch import Fetched, FetchError, FetchLimits, fetch
-from newsletter.models import Feed, db, utcnow
+from newsletter.models import Article, Feed, db, utcnow
+from newsletter.models.base import execute_dml
 
 log = logging.getLogger(__name__)
 MAX_ERROR_LENGTH = 1000
@@ -48,6 +50,48 @@ def add_feed(url: str, *, title: str | None = None) -> tuple[Feed, bool]:
     db.session.add(feed)
     db.session.commit()
     return feed, True
+
+
+def set_feed_active(feed_id: int, *, active: bool) -> Feed:
+    """Pause or resume a feed: a paused feed is skipped by every poll; its articles stay."""
+    feed = db.session.get(Feed, feed_id)
+    if feed is None:
+        raise LookupError(feed_id)
+    feed.active = active
+    db.session.commit()
+    return feed
+
+
+def remove_feed(feed_id: int) -> int:
+    """Forget a feed; its articles stay, detached from it. Returns how many were detached.
+
+    Detached here rather than left to the foreign key's SET NULL, so the count is the one
+    shown to the editor. A poll already under way finds the feed gone and stores nothing.
+    """
+    feed = db.session.get(Feed, feed_id)
+    if feed is None:
+        raise LookupError(feed_id)
+    detached = execute_dml(
+        sa.update(Article).where(Article.feed_id == feed_id).values(feed_id=None)
+    ).rowcount
+    db.session.delete(feed)
+    db.session.commit()
+    return detached
+
+
+def poll_now(feed_id: int) -> Feed:
+    """An editor's "poll now": the usual poll task, sent after this commit.
+
+    A paused feed is refused (ValueError) rather than queued: the task would skip it.
+    """
+    feed = db.session.get(Feed, feed_id)
+    if feed is None:
+        raise LookupError(feed_id)
+    if not feed.active:
+        raise ValueError("the feed is paused")
+    jobs.enqueue("ingest.poll_feed", feed.id)
+    db.session.commit()
+    return feed
 
 
 def active_feed_ids() -> list[int]:
