@@ -1,15 +1,18 @@
-"""The console's first page: readers and articles in figures, and the last editions."""
+"""The console's first page: readers over the weeks and per region, the last editions, feeds in
+error, articles awaiting a region, and what the next weekly edition would send now."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import render_template, request
 
+from newsletter.admin import overview
+from newsletter.admin.charts import Series, bar_chart, line_chart
 from newsletter.admin.report import sent_and_failed
 from newsletter.admin.views import bp, login_required
-from newsletter.models import Article, Digest, Subscriber, SubscriberStatus, db
+from newsletter.models import REGIONS, Article, Digest, db
 
 LAST_EDITIONS = 10
 
@@ -18,20 +21,25 @@ def _count(statement: sa.Select[Any]) -> int:
     return int(db.session.execute(statement).scalar_one())
 
 
-def _readers(status: SubscriberStatus) -> int:
-    return _count(
-        sa.select(sa.func.count()).select_from(Subscriber).where(Subscriber.status == status)
-    )
+READER_STATUSES = (
+    ("confirmed", "confirmés"),
+    ("pending", "en attente de confirmation"),
+    ("unsubscribed", "désabonnés"),
+    ("bounced", "adresses en échec"),
+    ("complained", "plaintes"),
+)
 
 
 @bp.get("/")
 @login_required
 def dashboard() -> str:
-    stats = {
-        "confirmed": _readers(SubscriberStatus.CONFIRMED),
-        "pending": _readers(SubscriberStatus.PENDING),
-        "articles": _count(sa.select(sa.func.count()).select_from(Article)),
-    }
+    known = {slug: name for slug, name, _ in REGIONS}
+    region = request.args.get("region", "")
+    region = region if region in known else ""
+    flows = overview.weekly_flows(region=region or None)
+    series = [Series(label, tuple(flows.counts[key])) for key, label, _ in overview.FLOWS]
+    week_labels = [f"{week.day}/{week.month}" for week in flows.weeks]
+    per_region = overview.confirmed_per_region()
     digests = (
         db.session.execute(sa.select(Digest).order_by(Digest.id.desc()).limit(LAST_EDITIONS))
         .scalars()
@@ -39,7 +47,23 @@ def dashboard() -> str:
     )
     return render_template(
         "admin/dashboard.html",
-        stats=stats,
+        statuses=READER_STATUSES,
+        readers=overview.readers_by_status(),
+        articles=_count(sa.select(sa.func.count()).select_from(Article)),
+        regions=[(slug, name) for slug, name, _ in REGIONS],
+        region=region,
+        region_name=known.get(region),
+        flows=flows,
+        flow_labels=[(key, label) for key, label, _ in overview.FLOWS],
+        week_labels=week_labels,
+        flows_chart=line_chart("Lecteurs par semaine", week_labels, series),
+        per_region=per_region,
+        region_chart=bar_chart(
+            "Lecteurs confirmés par région", [(r.name_fr, n) for r, n in per_region]
+        ),
+        feeds_in_error=overview.feeds_in_error(),
+        awaiting=overview.awaiting_region(),
+        weekly=overview.next_weekly(),
         digests=digests,
         figures=sent_and_failed([digest.id for digest in digests]),
     )
