@@ -27,7 +27,11 @@ demo = click.Group("demo", help="Demonstration data for a first run.")
 @click.argument("email")
 @click.option("--password", help="Password; prompted for when omitted.")
 @click.option("--generate", is_flag=True, help="Generate a password and print it.")
-@click.option("--admin", is_flag=True, help="May export, erase and change settings.")
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="May manage accounts, tokens and readers' data (the first editor always does).",
+)
 @with_appcontext
 def create_editor(email: str, password: str | None, generate: bool, admin: bool) -> None:
     """Create an editor, or reset the password of an existing one."""
@@ -61,16 +65,13 @@ def list_editors() -> None:
 @click.argument("email")
 @with_appcontext
 def deactivate_editor(email: str) -> None:
-    """Refuse an editor's logins and end their sessions now.
-
-    Their API tokens are kept but refused while the editor is inactive.
-    """
+    """Refuse an editor's logins, end their sessions and revoke their API tokens now."""
     try:
         editor, was_active = accounts.deactivate_editor(email)
     except (LookupError, ValueError):
         raise click.ClickException(f"no editor {email}") from None
     if was_active:
-        click.echo(f"Deactivated editor {editor.email}; sessions ended, API tokens refused")
+        click.echo(f"Deactivated editor {editor.email}; sessions ended, API tokens revoked")
     else:
         click.echo(f"Editor {editor.email} was already inactive")
 

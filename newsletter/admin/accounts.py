@@ -1,4 +1,8 @@
-"""Editor accounts and API tokens."""
+"""Editor accounts and API tokens, for the command line and the console alike.
+
+Every change here leaves an audit entry in its own transaction; `by` is the editor who made
+it from the console, None from the command line.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 from flask import has_request_context, request
 
+from newsletter.admin.audit import AuditAction, record
 from newsletter.admin.sessions import UNSAFE_METHODS, revoke_editor_sessions
 from newsletter.models import ApiToken, Editor, db, utcnow
 from newsletter.models.editor import check_dummy_password, hash_token
@@ -46,35 +51,62 @@ def authenticate(email: str, password: str) -> Editor | None:
     return editor
 
 
-def save_editor(email: str, password: str, *, is_admin: bool = False) -> tuple[Editor, bool]:
-    """Create the editor, or set a new password on an existing one (ending their sessions)."""
-    if len(password) < 8:
-        raise ValueError("the password must have at least 8 characters")
+MIN_PASSWORD_LENGTH = 8
+
+
+class LastAdmin(Exception):
+    """The change would leave no active admin: nobody could manage the accounts any more."""
+
+
+def save_editor(
+    email: str, password: str, *, is_admin: bool = False, by: Editor | None = None
+) -> tuple[Editor, bool]:
+    """Create the editor, or set a new password on an existing one (ending their sessions).
+
+    The first editor ever made is an admin: someone must be able to manage the others.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     editor = find_editor(email)
     created = editor is None
     if editor is None:
-        editor = Editor(email=normalize_editor_email(email), is_admin=is_admin)
+        first = db.session.execute(db.select(Editor.id).limit(1)).first() is None
+        editor = Editor(email=normalize_editor_email(email), is_admin=is_admin or first)
         db.session.add(editor)
     else:
         # Whoever held a session with the old password loses it.
         revoke_editor_sessions(editor.id)
     editor.set_password(password)
     editor.is_admin = editor.is_admin or is_admin
+    if created:
+        record(by, AuditAction.ACCOUNT_CREATED, _account_detail(editor))
+    else:
+        record(by, AuditAction.PASSWORD_RESET, editor.email)
     db.session.commit()
     return editor, created
 
 
-def deactivate_editor(email: str) -> tuple[Editor, bool]:
-    """Refuse the editor's logins from now on and end their sessions; False if already so.
+def _account_detail(editor: Editor) -> str:
+    return f"{editor.email} ({'administrateur' if editor.is_admin else 'éditeur'})"
 
-    Their API tokens stay as they are but stop working: editor_for_token wants an active editor.
-    """
+
+def deactivate_editor(email: str, *, by: Editor | None = None) -> tuple[Editor, bool]:
+    """Refuse the editor's logins from now on, end their sessions and revoke their API tokens;
+    False if they were already inactive."""
     editor = find_editor(email)
     if editor is None:
         raise LookupError(email)
     was_active = editor.active
-    editor.active = False
+    if was_active:
+        editor.active = False
+        record(by, AuditAction.ACCOUNT_DEACTIVATED, editor.email)
     revoke_editor_sessions(editor.id)
+    # Revoked, not only refused while inactive: reactivating the account brings none back.
+    db.session.execute(
+        db.update(ApiToken)
+        .where(ApiToken.editor_id == editor.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     db.session.commit()
     return editor, was_active
 
@@ -94,7 +126,7 @@ def tokens_of(email: str) -> list[ApiToken]:
     )
 
 
-def revoke_token(token_id: int) -> tuple[ApiToken, bool]:
+def revoke_token(token_id: int, *, by: Editor | None = None) -> tuple[ApiToken, bool]:
     """Revoke a token by its id; False if it already was."""
     # Ids are database integers: a larger number names no token (and would overflow SQLite).
     row = db.session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
@@ -103,17 +135,24 @@ def revoke_token(token_id: int) -> tuple[ApiToken, bool]:
     if row.revoked_at is not None:
         return row, False
     row.revoked_at = utcnow()
+    record(by, AuditAction.TOKEN_REVOKED, _token_detail(row))
     db.session.commit()
     return row, True
 
 
-def issue_token(email: str, *, name: str = "") -> str:
+def issue_token(email: str, *, name: str = "", by: Editor | None = None) -> str:
     editor = find_editor(email)
     if editor is None:
         raise LookupError(email)
     token = editor.new_token(name)
+    db.session.flush()
+    record(by, AuditAction.TOKEN_CREATED, _token_detail(editor.tokens[-1]))
     db.session.commit()
     return token
+
+
+def _token_detail(row: ApiToken) -> str:
+    return f"n° {row.id} « {row.name or 'sans nom'} » de {row.editor.email}"
 
 
 def editor_for_token(token: str) -> Editor | None:
