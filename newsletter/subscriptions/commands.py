@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from newsletter.models import SubscriberStatus
 from newsletter.subscriptions.addresses import AddressError, normalize_address
 from newsletter.subscriptions.csvsource import COLUMNS, ImportFileError, inspect
+from newsletter.subscriptions.export import export_readers
 from newsletter.subscriptions.importer import import_csv
 from newsletter.subscriptions.service import lift_suppression
 
@@ -66,6 +68,33 @@ def import_subscribers(
         f"{report.added} {verb}; {report.already_known} already known; "
         f"{len(report.rejected)} rejected"
     )
+
+
+@subscribers.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([status.value for status in SubscriberStatus]),
+    help="Only readers in this status (repeat for several); all readers without it.",
+)
+@with_appcontext
+def export_subscribers(file: Path, statuses: tuple[str, ...]) -> None:
+    """Write the readers to FILE.csv ("-": standard output), in UTF-8.
+
+    Columns email, name, regions, language (as the import reads them: importing the file
+    again adds no one), then status, subscribed_at and confirmed_at. A cell starting with
+    = + - or @ gets a leading apostrophe, so that no spreadsheet runs it as a formula; the
+    import removes it again.
+    """
+    chosen = [SubscriberStatus(status) for status in statuses]
+    if str(file) == "-":
+        count = export_readers(sys.stdout, statuses=chosen)
+    else:
+        with file.open("w", encoding="utf-8", newline="") as out:
+            count = export_readers(out, statuses=chosen)
+    click.echo(f"{count} readers exported", err=True)
 
 
 @subscribers.command("unsuppress")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from newsletter.subscriptions.spreadsheet import plain_cell
+
 COLUMNS = ("email", "name", "regions", "language")
 # The header line decides: a comma file's regions column holds `slug;slug` in its rows.
 DELIMITERS = (",", ";", "\t")
@@ -134,7 +136,8 @@ def records(source: Source) -> Iterator[Record]:
                 ) from None
             else:
                 if start > source.header_line and any(map(str.strip, fields)):
-                    yield Record(start, reader.line_num, fields)
+                    # A cell our export neutralised ('=…) is read as it was.
+                    yield Record(start, reader.line_num, [plain_cell(f) for f in fields])
             start = reader.line_num + 1
 
 
