@@ -5,34 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from spectree import Response as Answers
 from werkzeug.wrappers import Response
 
-from newsletter.api import bp
+from newsletter.api import answers, bp
 from newsletter.api.auth import token_required
-from newsletter.ingest.articles import MAX_URL, upsert_article
+from newsletter.api.openapi import spec
+from newsletter.api.refusals import feed_refused, field_by_field, refusing
+from newsletter.api.schemas import ArticleIn, ArticleQuery, FeedIn
+from newsletter.ingest.articles import upsert_article
 from newsletter.ingest.feeds import IngestOptions
-from newsletter.ingest.payload import (
-    InvalidArticle,
-    article_from_payload,
-    article_json,
-    parse_since,
-)
+from newsletter.ingest.payload import article_data, article_json, parse_since
 from newsletter.ingest.polling import add_feed
 from newsletter.models import Article, Feed, Region, article_regions, db
 
-MAX_LIST = 500
+TAGS = ["articles"]
 
 
 @bp.post("/articles")
 @token_required
+@spec.validate(
+    json=ArticleIn,
+    resp=Answers(
+        HTTP_200=answers.ArticleSaved,
+        HTTP_201=answers.ArticleSaved,
+        HTTP_401=answers.Problem,
+        HTTP_422=answers.Invalid,
+    ),
+    before=refusing(field_by_field),
+    tags=TAGS,
+)
 def save_article() -> tuple[Response, int]:
     """Create an article, or update the one with the same guid (the URL when none is given)."""
-    payload = request.get_json()
-    try:
-        data = article_from_payload(payload, options=IngestOptions.from_config())
-    except InvalidArticle as exc:
-        return _invalid(exc.errors)
-    article, outcome = upsert_article(data)
+    fields: ArticleIn = request.context.json  # type: ignore[attr-defined]
+    article, outcome = upsert_article(
+        article_data(fields.model_dump(), options=IngestOptions.from_config())
+    )
     db.session.commit()
     return jsonify(outcome=outcome, article=article_json(article)), (
         201 if outcome == "created" else 200
@@ -41,72 +49,60 @@ def save_article() -> tuple[Response, int]:
 
 @bp.get("/articles")
 @token_required
+@spec.validate(
+    query=ArticleQuery,
+    resp=Answers(HTTP_200=answers.Articles, HTTP_401=answers.Problem, HTTP_422=answers.Invalid),
+    before=refusing(field_by_field),
+    tags=TAGS,
+)
 def list_articles() -> tuple[Response, int]:
-    """Newest first. ?region=<slug> (or `none` for those awaiting one), ?since=, ?limit=."""
-    errors: dict[str, list[str]] = {}
+    """Newest first, filtered by region (`none`: awaiting one) and publication date."""
+    filters: ArticleQuery = request.context.query  # type: ignore[attr-defined]
     query = db.select(Article).order_by(Article.published_at.desc(), Article.id.desc())
-    region = request.args.get("region", "").strip()
-    if region == "none":
+    if filters.region == "none":
         query = query.where(~Article.id.in_(db.select(article_regions.c.article_id)))
-    elif region:
-        region_id = db.session.execute(
-            db.select(Region.id).where(Region.slug == region)
-        ).scalar_one_or_none()
-        if region_id is None:
-            errors["region"] = ["unknown region slug"]
-        query = query.where(
-            Article.id.in_(
-                db.select(article_regions.c.article_id).where(
-                    article_regions.c.region_id == region_id
-                )
-            )
+    elif filters.region:
+        in_region = (
+            db.select(article_regions.c.article_id)
+            .join(Region, Region.id == article_regions.c.region_id)
+            .where(Region.slug == filters.region)
         )
-    since = request.args.get("since", "").strip()
-    if since:
-        try:
-            query = query.where(Article.published_at >= parse_since(since))
-        except ValueError:
-            errors["since"] = ["must be an ISO 8601 date or date-time"]
-    limit = _limit(request.args.get("limit", ""), errors)
-    if errors:
-        return _invalid(errors)
-    articles = db.session.execute(query.limit(limit)).scalars().all()
+        query = query.where(Article.id.in_(in_region))
+    if filters.since:
+        query = query.where(Article.published_at >= parse_since(filters.since))
+    articles = db.session.execute(query.limit(filters.limit)).scalars().all()
     return jsonify(articles=[article_json(article) for article in articles]), 200
-
-
-def _limit(raw: str, errors: dict[str, list[str]]) -> int:
-    if not raw:
-        return 100
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_LIST:
-        errors["limit"] = [f"a whole number from 1 to {MAX_LIST}"]
-        return 100
-    return int(raw)
-
-
-def _invalid(errors: dict[str, Any]) -> tuple[Response, int]:
-    return jsonify(error="invalid", errors=errors), 422
 
 
 # Feeds are where articles come from: registered and watched beside them.
 @bp.post("/feeds")
 @token_required
+@spec.validate(
+    json=FeedIn,
+    resp=Answers(
+        HTTP_200=answers.FeedSaved,
+        HTTP_201=answers.FeedSaved,
+        HTTP_401=answers.Problem,
+        HTTP_422=answers.Invalid,
+    ),
+    before=refusing(feed_refused),
+    tags=["feeds"],
+)
 def register_feed() -> tuple[Response, int]:
-    payload = request.get_json()
-    url = payload.get("url") if isinstance(payload, dict) else None
-    if not isinstance(url, str) or not url.strip():
-        return _invalid({"url": ["required"]})
-    if len(url.strip()) > MAX_URL:
-        return _invalid({"url": [f"at most {MAX_URL} characters"]})
+    """Register a feed to poll (the same URL again answers the same feed, 200)."""
+    url = request.context.json.url  # type: ignore[attr-defined]
     try:
         feed, created = add_feed(url)
     except ValueError:
-        return _invalid({"url": ["must be an absolute http(s) URL"]})
+        return jsonify(error="invalid", errors={"url": ["must be an absolute http(s) URL"]}), 422
     return jsonify(feed=_feed_json(feed)), 201 if created else 200
 
 
 @bp.get("/feeds")
 @token_required
+@spec.validate(resp=Answers(HTTP_200=answers.Feeds, HTTP_401=answers.Problem), tags=["feeds"])
 def list_feeds() -> tuple[Response, int]:
+    """Every feed with its last poll, last success and last error."""
     feeds = db.session.execute(db.select(Feed).order_by(Feed.id)).scalars()
     return jsonify(feeds=[_feed_json(feed) for feed in feeds]), 200
 

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from spectree import Response as Answers
 from werkzeug.wrappers import Response
 
-from newsletter.api import bp
+from newsletter.api import answers, bp
 from newsletter.api.auth import token_required
+from newsletter.api.openapi import spec
+from newsletter.api.refusals import refusing, settle_refused
+from newsletter.api.schemas import SettleIn
 from newsletter.delivery.control import NotAllowed, cancel, pause, resume
 from newsletter.delivery.progress import snapshot
 from newsletter.delivery.uncertain import send_again, settle_from_log, uncertain_rows
 from newsletter.models import Digest, db
+
+TAGS = ["delivery"]
+PROGRESS = Answers(HTTP_200=answers.Progress, HTTP_401=answers.Problem, HTTP_404=answers.Problem)
+# An action the digest's state forbids (resuming a cancelled digest): 409.
+ACTED = Answers(
+    HTTP_200=answers.Progress,
+    HTTP_401=answers.Problem,
+    HTTP_404=answers.Problem,
+    HTTP_409=answers.Problem,
+)
+UNCERTAIN = Answers(HTTP_200=answers.Uncertain, HTTP_401=answers.Problem, HTTP_404=answers.Problem)
 
 
 def _no_digest(digest_id: int) -> tuple[Response, int]:
@@ -31,6 +46,7 @@ def _progress(digest_id: int) -> tuple[Response, int]:
 
 @bp.get("/digests/<int:digest_id>/delivery")
 @token_required
+@spec.validate(resp=PROGRESS, tags=TAGS)
 def delivery_progress(digest_id: int) -> tuple[Response, int]:
     """Counts by state, counted from the ledger rows."""
     return _progress(digest_id)
@@ -38,19 +54,25 @@ def delivery_progress(digest_id: int) -> tuple[Response, int]:
 
 @bp.post("/digests/<int:digest_id>/pause")
 @token_required
+@spec.validate(resp=ACTED, tags=TAGS)
 def pause_delivery(digest_id: int) -> tuple[Response, int]:
+    """Stop sending after the messages in hand; `resume` goes on where it stopped."""
     return _act(digest_id, lambda: pause(digest_id, reason="paused by an editor (API)"))
 
 
 @bp.post("/digests/<int:digest_id>/resume")
 @token_required
+@spec.validate(resp=ACTED, tags=TAGS)
 def resume_delivery(digest_id: int) -> tuple[Response, int]:
+    """Send the rest of a paused digest."""
     return _act(digest_id, lambda: resume(digest_id))
 
 
 @bp.post("/digests/<int:digest_id>/cancel")
 @token_required
+@spec.validate(resp=ACTED, tags=TAGS)
 def cancel_delivery(digest_id: int) -> tuple[Response, int]:
+    """Send no more of this digest: its pending deliveries end cancelled."""
     return _act(digest_id, lambda: cancel(digest_id))
 
 
@@ -66,6 +88,7 @@ def _act(digest_id: int, action: object) -> tuple[Response, int]:
 
 @bp.get("/digests/<int:digest_id>/uncertain")
 @token_required
+@spec.validate(resp=UNCERTAIN, tags=TAGS)
 def list_uncertain(digest_id: int) -> tuple[Response, int]:
     """Deliveries handed to the relay whose reply was lost: nobody can know they arrived."""
     return _not_found(digest_id) or _uncertain(digest_id, settled=None)
@@ -73,21 +96,38 @@ def list_uncertain(digest_id: int) -> tuple[Response, int]:
 
 @bp.post("/digests/<int:digest_id>/uncertain/settle")
 @token_required
+@spec.validate(
+    json=SettleIn,
+    resp=Answers(
+        HTTP_200=answers.Uncertain,
+        HTTP_400=answers.Problem,
+        HTTP_401=answers.Problem,
+        HTTP_404=answers.Problem,
+    ),
+    before=refusing(settle_refused),
+    validation_error_status=400,
+    tags=TAGS,
+)
 def settle_uncertain(digest_id: int) -> tuple[Response, int]:
     """{"message_ids": [...]}: those the relay's log shows accepted become sent."""
     if missing := _not_found(digest_id):
         return missing
-    data = request.get_json()
-    ids = data.get("message_ids") if isinstance(data, dict) else None
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        message = 'expected {"message_ids": ["<id@domain>", ...]}'
-        return jsonify(error="invalid", message=message), 400
+    ids: list[str] = request.context.json.message_ids  # type: ignore[attr-defined]
     settled = settle_from_log(digest_id, set(ids), source="(API)")
     return _uncertain(digest_id, settled=settled)
 
 
 @bp.post("/digests/<int:digest_id>/uncertain/send-again")
 @token_required
+@spec.validate(
+    resp=Answers(
+        HTTP_200=answers.SentAgain,
+        HTTP_401=answers.Problem,
+        HTTP_404=answers.Problem,
+        HTTP_409=answers.Problem,
+    ),
+    tags=TAGS,
+)
 def send_uncertain_again(digest_id: int) -> tuple[Response, int]:
     """Every uncertain row sent again: a reader whose message did arrive gets it twice."""
     if missing := _not_found(digest_id):

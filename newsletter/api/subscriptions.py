@@ -6,7 +6,7 @@ send, and browsers only let the configured CORS_ORIGINS read the answer.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from flask import Flask, jsonify, request
 from flask.blueprints import BlueprintSetupState
@@ -14,8 +14,12 @@ from flask.wrappers import Response
 from flask_babel import gettext
 from flask_cors import CORS
 from flask_limiter import RequestLimit
+from spectree import Response as Answers
 
-from newsletter.api import bp
+from newsletter.api import answers, bp
+from newsletter.api.openapi import spec
+from newsletter.api.refusals import refusing, subscription_refused, trap_answer
+from newsletter.api.schemas import SubscriptionIn
 from newsletter.extensions import limiter
 from newsletter.subscriptions import service
 from newsletter.subscriptions.abuse import take_mail_slot
@@ -53,28 +57,36 @@ def _too_many(limit: RequestLimit | None = None) -> Response:
 
 @bp.post(PATH)
 @limiter.shared_limit(subscribe_ip_limit, scope="subscribe", on_breach=_too_many)
+@spec.validate(
+    json=SubscriptionIn,
+    resp=Answers(
+        HTTP_202=answers.Accepted,
+        HTTP_400=answers.SubscriptionRefused,
+        HTTP_429=answers.Problem,
+    ),
+    before=refusing(subscription_refused),
+    validation_error_status=400,
+    security={},
+    tags=["subscriptions"],
+)
 def create_subscription() -> tuple[Response, int] | Response:
-    """202 with the same body whatever the address's state: nothing to enumerate."""
-    # Not declared JSON: 415; unreadable or beyond the limits: 400 (newsletter/web/requests.py).
-    data: Any = request.get_json()
-    if not isinstance(data, dict):
-        return jsonify(error="bad-request", message="send a JSON object"), 400
-    language = data.get("language", "fr")
-    if language in service.LANGUAGES:
-        speak(language)
+    """Subscribe an address; a confirmation email follows.
+
+    202 with the same body whatever the address's state: nothing to enumerate. No token.
+    """
+    wanted: SubscriptionIn = request.context.json  # type: ignore[attr-defined]
+    speak(wanted.language)
     subscription, problems = check_submission(
-        email=data.get("email", ""),
-        name=data.get("name"),
-        regions=data.get("regions", []),
-        language=language,
-        honeypot=data.get("website", ""),
+        email=wanted.email,
+        name=wanted.name,
+        regions=wanted.regions,
+        language=wanted.language,
+        honeypot=wanted.website,
         known_regions=[r.slug for r in service.all_regions()],
     )
     if problems.honeypot:
-        return jsonify(
-            error="rejected",
-            message=gettext("Your subscription could not be accepted. Please try again."),
-        ), 400
+        status, body = trap_answer()
+        return jsonify(body), status
     if subscription is None:
         return jsonify(error="invalid", fields=dict(problems.fields)), 400
     # Over the address's cap: the same answer and nothing sent (silent, see abuse.py).
