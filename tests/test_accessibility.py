@@ -1,0 +1,87 @@
+"""axe-core's WCAG 2.1 A and AA rules, in Chromium, on the readers' form and every page of the
+editors' console: no violation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from newsletter.digests.editions import create_special
+from newsletter.ingest.feeds import ingest_file
+from newsletter.models import Editor, db
+from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
+from tests.support.smtp import SmtpSink
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "support" / "axe" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+EDITOR, PASSWORD = "chef@revue-internationale.example", "a long enough password"
+
+
+@pytest.fixture
+def app_overrides(smtp_sink: SmtpSink, live_port: int) -> dict[str, Any]:
+    return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{live_port}"}
+
+
+@pytest.fixture
+def page(live_url: str, browser: Any) -> Iterator[Any]:
+    # axe is injected by the test, not by the page: the policy would rightly refuse it.
+    context = browser.new_context(locale="fr-FR", bypass_csp=True)
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_url) else route.abort()
+        ),
+    )
+    yield context.new_page()
+    context.close()
+
+
+def violations(page: Any) -> list[str]:
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {json.dumps(v['nodes'][0]['target'])}"
+        for v in result["violations"]
+    ]
+
+
+def test_the_readers_form_and_every_console_page_pass_wcag_aa(
+    app: Flask, page: Any, live_url: str
+) -> None:
+    ingest_file(SAMPLE_FEED)
+    digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
+    editor = Editor(email=EDITOR)
+    editor.set_password(PASSWORD)
+    db.session.add(editor)
+    db.session.commit()
+    found: dict[str, list[str]] = {}
+
+    for path in ["/", "/admin/login"]:
+        page.goto(live_url + path)
+        found[path] = violations(page)
+    page.fill("#email", EDITOR)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Tableau de bord")
+    console = [
+        "/admin/",
+        "/admin/digests",
+        f"/admin/digests/{digest.id}",
+        "/admin/digests/special",
+        f"/admin/digests/preview?digest={digest.id}&regions=afrique",
+        "/admin/articles",
+    ]
+    for path in console:
+        page.goto(live_url + path)
+        found[path] = violations(page)
+
+    assert {path: problems for path, problems in found.items() if problems} == {}
