@@ -13,6 +13,7 @@ from newsletter.ingest.polling import add_feed, poll_now, remove_feed, set_feed_
 from newsletter.models import Article, Feed, db
 
 GONE = "Ce flux n’existe plus."
+NOT_HTTP = "une adresse web en http:// ou https:// est attendue."
 
 
 class FeedForm(FlaskForm):  # type: ignore[misc]
@@ -22,7 +23,7 @@ class FeedForm(FlaskForm):  # type: ignore[misc]
         validators=[
             DataRequired("Donnez l’adresse du flux."),
             Length(max=2000, message="2000 caractères au plus."),
-            url(require_tld=False, message="Ce n’est pas une adresse web."),
+            url(require_tld=False, message=NOT_HTTP),
         ],
     )
 
@@ -61,7 +62,8 @@ def add_feed_view() -> Response:
     try:
         feed, created = add_feed(form.url.data)
     except ValueError:
-        flash("Adresse du flux : seules les adresses http:// et https:// sont acceptées.", "error")
+        # add_feed's own check, for a URL the form's validator let through.
+        flash(f"Adresse du flux : {NOT_HTTP}", "error")
         return _back()
     if created:
         flash(f"Flux ajouté : {feed.url}. Il sera relevé au prochain tour.", "success")
@@ -104,7 +106,7 @@ def feed_poll(feed_id: int) -> Response:
     except ValueError:
         flash("Ce flux est en pause : reprenez-le avant de le relever.", "error")
     else:
-        flash(f"Relevé demandé : {_name(feed)}. Le résultat s’affiche ci-dessous.", "success")
+        flash(f"Relevé demandé : {_name(feed)}. Son résultat paraîtra dans ce tableau.", "success")
     return _back()
 
 
