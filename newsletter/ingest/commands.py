@@ -8,7 +8,13 @@ import click
 from flask.cli import with_appcontext
 
 from newsletter.ingest.page import PageError, import_page
-from newsletter.ingest.polling import PollStatus, active_feed_ids, add_feed, poll_feed
+from newsletter.ingest.polling import (
+    PollStatus,
+    active_feed_ids,
+    add_feed,
+    poll_feed,
+    set_feed_active,
+)
 from newsletter.models import Feed, db
 
 feeds = click.Group("feeds", help="Feeds the articles come from.")
@@ -59,11 +65,10 @@ def resume(feed_id: int) -> None:
 
 
 def _set_active(feed_id: int, *, active: bool) -> None:
-    feed = db.session.get(Feed, feed_id)
-    if feed is None:
-        raise click.BadParameter(f"no feed {feed_id}", param_hint="FEED_ID")
-    feed.active = active
-    db.session.commit()
+    try:
+        feed = set_feed_active(feed_id, active=active)
+    except LookupError:
+        raise click.BadParameter(f"no feed {feed_id}", param_hint="FEED_ID") from None
     click.echo(f"{'Resumed' if active else 'Paused'}: feed {feed.id} {feed.url}")
 
 
