@@ -6,9 +6,28 @@ They are not checked at run time (openapi.py says why); the Schemathesis test
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
+from spectree import Response as Answers
 
 from newsletter.models import DeliveryState
+
+
+def described(
+    *, body: bool = False, query: bool = False, public: bool = False, **codes: Any
+) -> Answers:
+    """An operation's answers: `codes` (HTTP_200=Model...), and those every request may get.
+
+    Without a token, 401; a body unreadable (400), too large (413) or not JSON (415), and a
+    query string with a NUL (400), refused before the view (newsletter/web/requests.py).
+    """
+    common: dict[str, Any] = {} if public else {"HTTP_401": Problem}
+    if body or query:
+        common["HTTP_400"] = Problem
+    if body:
+        common |= {"HTTP_413": Problem, "HTTP_415": Problem}
+    return Answers(**(common | codes))
 
 
 class Problem(BaseModel):
@@ -100,7 +119,7 @@ class DigestReport(BaseModel):
     kind: str = Field(examples=["special", "weekly"])
     status: str = Field(examples=["planned", "sending", "paused", "finished", "cancelled"])
     window: Window
-    regions: list[str]
+    regions: list[str] | None = Field(description="null: every region.")
     intro: str | None
     pinned_article_id: int | None
     created_by: str | None

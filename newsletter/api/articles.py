@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from spectree import Response as Answers
 from werkzeug.wrappers import Response
 
 from newsletter.api import answers, bp
+from newsletter.api.answers import described
 from newsletter.api.auth import token_required
 from newsletter.api.openapi import spec
 from newsletter.api.refusals import feed_refused, field_by_field, refusing
@@ -26,10 +26,10 @@ TAGS = ["articles"]
 @token_required
 @spec.validate(
     json=ArticleIn,
-    resp=Answers(
+    resp=described(
+        body=True,
         HTTP_200=answers.ArticleSaved,
         HTTP_201=answers.ArticleSaved,
-        HTTP_401=answers.Problem,
         HTTP_422=answers.Invalid,
     ),
     before=refusing(field_by_field),
@@ -51,7 +51,7 @@ def save_article() -> tuple[Response, int]:
 @token_required
 @spec.validate(
     query=ArticleQuery,
-    resp=Answers(HTTP_200=answers.Articles, HTTP_401=answers.Problem, HTTP_422=answers.Invalid),
+    resp=described(query=True, HTTP_200=answers.Articles, HTTP_422=answers.Invalid),
     before=refusing(field_by_field),
     tags=TAGS,
 )
@@ -79,10 +79,10 @@ def list_articles() -> tuple[Response, int]:
 @token_required
 @spec.validate(
     json=FeedIn,
-    resp=Answers(
+    resp=described(
+        body=True,
         HTTP_200=answers.FeedSaved,
         HTTP_201=answers.FeedSaved,
-        HTTP_401=answers.Problem,
         HTTP_422=answers.Invalid,
     ),
     before=refusing(feed_refused),
@@ -100,7 +100,7 @@ def register_feed() -> tuple[Response, int]:
 
 @bp.get("/feeds")
 @token_required
-@spec.validate(resp=Answers(HTTP_200=answers.Feeds, HTTP_401=answers.Problem), tags=["feeds"])
+@spec.validate(resp=described(HTTP_200=answers.Feeds), tags=["feeds"])
 def list_feeds() -> tuple[Response, int]:
     """Every feed with its last poll, last success and last error."""
     feeds = db.session.execute(db.select(Feed).order_by(Feed.id)).scalars()

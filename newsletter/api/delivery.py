@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from spectree import Response as Answers
 from werkzeug.wrappers import Response
 
 from newsletter.api import answers, bp
+from newsletter.api.answers import described
 from newsletter.api.auth import token_required
 from newsletter.api.openapi import spec
 from newsletter.api.refusals import refusing, settle_refused
@@ -17,15 +17,10 @@ from newsletter.delivery.uncertain import send_again, settle_from_log, uncertain
 from newsletter.models import Digest, db
 
 TAGS = ["delivery"]
-PROGRESS = Answers(HTTP_200=answers.Progress, HTTP_401=answers.Problem, HTTP_404=answers.Problem)
+PROGRESS = described(HTTP_200=answers.Progress, HTTP_404=answers.Problem)
 # An action the digest's state forbids (resuming a cancelled digest): 409.
-ACTED = Answers(
-    HTTP_200=answers.Progress,
-    HTTP_401=answers.Problem,
-    HTTP_404=answers.Problem,
-    HTTP_409=answers.Problem,
-)
-UNCERTAIN = Answers(HTTP_200=answers.Uncertain, HTTP_401=answers.Problem, HTTP_404=answers.Problem)
+ACTED = described(HTTP_200=answers.Progress, HTTP_404=answers.Problem, HTTP_409=answers.Problem)
+UNCERTAIN = described(HTTP_200=answers.Uncertain, HTTP_404=answers.Problem)
 
 
 def _no_digest(digest_id: int) -> tuple[Response, int]:
@@ -98,12 +93,7 @@ def list_uncertain(digest_id: int) -> tuple[Response, int]:
 @token_required
 @spec.validate(
     json=SettleIn,
-    resp=Answers(
-        HTTP_200=answers.Uncertain,
-        HTTP_400=answers.Problem,
-        HTTP_401=answers.Problem,
-        HTTP_404=answers.Problem,
-    ),
+    resp=described(body=True, HTTP_200=answers.Uncertain, HTTP_404=answers.Problem),
     before=refusing(settle_refused),
     validation_error_status=400,
     tags=TAGS,
@@ -120,12 +110,7 @@ def settle_uncertain(digest_id: int) -> tuple[Response, int]:
 @bp.post("/digests/<int:digest_id>/uncertain/send-again")
 @token_required
 @spec.validate(
-    resp=Answers(
-        HTTP_200=answers.SentAgain,
-        HTTP_401=answers.Problem,
-        HTTP_404=answers.Problem,
-        HTTP_409=answers.Problem,
-    ),
+    resp=described(HTTP_200=answers.SentAgain, HTTP_404=answers.Problem, HTTP_409=answers.Problem),
     tags=TAGS,
 )
 def send_uncertain_again(digest_id: int) -> tuple[Response, int]:

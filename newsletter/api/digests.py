@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request, url_for
-from spectree import Response as Answers
 from werkzeug.wrappers import Response
 
 from newsletter.api import answers, bp
+from newsletter.api.answers import described
 from newsletter.api.auth import token_required
 from newsletter.api.openapi import spec
 from newsletter.api.refusals import digest_refused, refusing
@@ -27,11 +27,11 @@ TAGS = ["digests"]
 @token_required
 @spec.validate(
     json=DigestIn,
-    resp=Answers(
+    resp=described(
+        body=True,
         HTTP_200=answers.DigestReport,
         HTTP_201=answers.DigestReport,
         HTTP_400=answers.OutOfRange,
-        HTTP_401=answers.Problem,
         HTTP_422=answers.OutOfRange,
     ),
     before=refusing(digest_refused),
@@ -73,7 +73,7 @@ def _special(wanted: DigestIn) -> Edition:
 @bp.get("/digests/<int:digest_id>")
 @token_required
 @spec.validate(
-    resp=Answers(HTTP_200=answers.DigestReport, HTTP_401=answers.Problem, HTTP_404=answers.Problem),
+    resp=described(HTTP_200=answers.DigestReport, HTTP_404=answers.Problem),
     tags=TAGS,
 )
 def show_digest(digest_id: int) -> tuple[Response, int]:

@@ -20,6 +20,8 @@ from newsletter.api import bp
 
 BEARER = "bearer"
 METHODS = ("get", "post", "put", "patch", "delete")
+# The component spectree documents its own refusals with (pydantic's errors, which we never send).
+SPECTREE_REFUSAL = "ValidationError"
 
 
 class StrictJsonPlugin(FlaskPlugin):
@@ -94,4 +96,17 @@ def document() -> dict[str, Any]:
     """The document, made at the first request (it reads the app's URL map) and then kept:
     it depends on the code only."""
     made: dict[str, Any] = spec.spec
+    _without_spectree_refusals(made)
     return made
+
+
+def _without_spectree_refusals(made: dict[str, Any]) -> None:
+    """spectree lists its own 422 body on every operation, even one with no schema to refuse;
+    ours are answered in our words (refusals.py), each documented by its own model."""
+    for operations in made["paths"].values():
+        for operation in operations.values():
+            for status, answer in list(operation["responses"].items()):
+                if SPECTREE_REFUSAL in str(answer):
+                    del operation["responses"][status]
+    for name in [n for n in made["components"]["schemas"] if n.startswith(SPECTREE_REFUSAL)]:
+        del made["components"]["schemas"][name]

@@ -14,9 +14,9 @@ from flask.wrappers import Response
 from flask_babel import gettext
 from flask_cors import CORS
 from flask_limiter import RequestLimit
-from spectree import Response as Answers
 
 from newsletter.api import answers, bp
+from newsletter.api.answers import described
 from newsletter.api.openapi import spec
 from newsletter.api.refusals import refusing, subscription_refused, trap_answer
 from newsletter.api.schemas import SubscriptionIn
@@ -59,7 +59,9 @@ def _too_many(limit: RequestLimit | None = None) -> Response:
 @limiter.shared_limit(subscribe_ip_limit, scope="subscribe", on_breach=_too_many)
 @spec.validate(
     json=SubscriptionIn,
-    resp=Answers(
+    resp=described(
+        body=True,
+        public=True,
         HTTP_202=answers.Accepted,
         HTTP_400=answers.SubscriptionRefused,
         HTTP_429=answers.Problem,
