@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
+from newsletter.admin.audit import AuditAction, record
 from newsletter.admin.labels import edition_title, status_label
 from newsletter.admin.report import controls, counts_of
 from newsletter.admin.views import bp, login_required
@@ -43,6 +44,12 @@ def _posted_digest(digest_id: int) -> Digest:
     return digest
 
 
+def _audit(action: AuditAction, digest_id: int, detail: str = "") -> None:
+    # The delivery engine committed its change: the log's entry follows in a commit of its own.
+    record(g.editor, action, f"édition {digest_id}" + (f" : {detail}" if detail else ""))
+    db.session.commit()
+
+
 def _back(digest_id: int) -> Response:
     return redirect(url_for("admin.digest_show", digest_id=digest_id), code=303)
 
@@ -65,6 +72,7 @@ def digest_pause(digest_id: int) -> Response:
     except NotAllowed:
         _refused(digest, "pause")
     else:
+        _audit(AuditAction.EDITION_PAUSED, digest_id)
         flash(
             "Envoi mis en pause : les lettres déjà remises au serveur partent, "
             "les autres attendent la reprise.",
@@ -82,6 +90,7 @@ def digest_resume(digest_id: int) -> Response:
     except NotAllowed:
         _refused(digest, "resume")
     else:
+        _audit(AuditAction.EDITION_RESUMED, digest_id)
         flash("Envoi repris : les lettres en attente partent.", "success")
     return _back(digest_id)
 
@@ -114,6 +123,7 @@ def digest_cancel(digest_id: int) -> Response:
     except NotAllowed:
         _refused(digest, "cancel")
     else:
+        _audit(AuditAction.EDITION_CANCELLED, digest_id, f"{cancelled} lettre(s) arrêtée(s)")
         flash(f"Envoi annulé : {cancelled} lettre(s) ne partiront pas.", "success")
     return _back(digest_id)
 
@@ -130,6 +140,7 @@ def digest_settle_uncertain(digest_id: int) -> Response:
     else:
         lines = (form.log.data or "").splitlines()
         count = settle_from_log(digest_id, message_ids_in(lines), source=f"({g.editor.email})")
+        _audit(AuditAction.UNCERTAIN_SETTLED, digest_id, f"{count} confirmé(s)")
         flash(f"{count} envoi(s) incertain(s) confirmé(s) par le journal du relais.", "success")
     return _back(digest_id)
 
@@ -147,6 +158,7 @@ def digest_send_uncertain_again(digest_id: int) -> Response:
             "error",
         )
     else:
+        _audit(AuditAction.UNCERTAIN_SENT_AGAIN, digest_id, f"{count} renvoyé(s)")
         flash(f"{count} envoi(s) incertain(s) renvoyé(s), sous les mêmes Message-ID.", "success")
     return _back(digest_id)
 
@@ -164,5 +176,6 @@ def digest_send_failed_again(digest_id: int) -> Response:
             "error",
         )
     else:
+        _audit(AuditAction.FAILED_SENT_AGAIN, digest_id, f"{count} renvoyé(s)")
         flash(f"{count} envoi(s) en échec renvoyé(s), sous les mêmes Message-ID.", "success")
     return _back(digest_id)

@@ -37,6 +37,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from newsletter import jobs
+from newsletter.admin.audit import AuditAction, record
 from newsletter.admin.views import bp, login_required
 from newsletter.digests.compose import DigestComposer
 from newsletter.digests.editions import EditionError, create_special, special_draft
@@ -218,6 +219,8 @@ def digest_test() -> Response:
     jobs.enqueue(
         "digests.send_test", address, list(form.regions.data), form.language.data, digest_id
     )
+    regions = ", ".join(form.regions.data)
+    record(g.editor, AuditAction.TEST_SENT, f"{address} ({regions}, {form.language.data})")
     db.session.commit()
     flash(f"Envoi de test vers {address} demandé.", "success")
     return redirect(target)
@@ -240,6 +243,9 @@ def digest_special() -> str | Response | tuple[str, int]:
         except EditionError as exc:
             flash(f"Édition impossible : {exc}.", "error")
         else:
+            if edition.created:
+                record(g.editor, AuditAction.SPECIAL_EDITION_CREATED, edition.digest.edition_key)
+                db.session.commit()
             return redirect(url_for("admin.digest_show", digest_id=edition.digest.id))
     context = {"form": form, "languages": LANGUAGES}
     if not form.is_submitted():

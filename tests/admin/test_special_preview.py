@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter.models import Digest, db
+from newsletter.models.editor import AuditEntry
 from tests.admin.test_special_form import form
 from tests.delivery.seed import WINDOW_END, WINDOW_START, seed_articles
 from tests.support.editors import log_in_editor
@@ -13,6 +18,13 @@ from tests.support.smtp import SmtpSink
 
 PREVIEW = "/admin/digests/special/preview"
 # The window of the seeded articles, as the form's days (the last one included).
+
+
+@pytest.fixture
+def app_overrides(smtp_sink: SmtpSink) -> dict[str, Any]:
+    return {"SMTP_URL": smtp_sink.url}
+
+
 DAYS = {"since": WINDOW_START.date().isoformat(), "until": WINDOW_END.date().isoformat()}
 
 
@@ -90,3 +102,34 @@ def test_the_form_offers_the_preview_beside_the_send_button(
 
     assert f'formaction="{PREVIEW}"' in page and 'formtarget="special-preview"' in page
     assert '<iframe class="preview" name="special-preview"' in page
+
+
+def test_making_a_special_edition_and_a_test_send_are_written_in_the_audit_log(
+    app: Flask, client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    seed_articles(slugs=["asie"])
+    log_in_editor(client)
+    made = client.post("/admin/digests/special", data={**form(client), **DAYS, "regions": "asie"})
+    digest = db.session.execute(db.select(Digest)).scalar_one()
+    preview = client.get(f"/admin/digests/preview?digest={digest.id}&regions=asie")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', preview.text)
+    assert token
+    client.post(
+        "/admin/digests/test",
+        data={
+            "csrf_token": token.group(1),
+            "email": "relecture@revue-internationale.example",
+            "regions": "asie",
+            "language": "fr",
+            "digest": str(digest.id),
+        },
+    )
+
+    assert made.status_code == 302
+    entries = db.session.execute(db.select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+    assert [(e.action, e.editor_email) for e in entries] == [
+        ("special_edition_created", "chef@revue-internationale.example"),
+        ("test_sent", "chef@revue-internationale.example"),
+    ]
+    assert entries[0].detail == digest.edition_key
+    assert entries[1].detail == "relecture@revue-internationale.example (asie, fr)"

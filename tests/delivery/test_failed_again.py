@@ -13,10 +13,13 @@ from flask.testing import FlaskClient
 from newsletter.delivery import digest_progress, plan_deliveries
 from newsletter.delivery.control import NotAllowed, cancel, send_failed_again
 from newsletter.models import Digest, DigestStatus, Subscriber, SubscriberStatus, db
+from newsletter.models.editor import AuditEntry
 from tests.delivery.seed import seed_all
 from tests.delivery.test_uncertain import form_token
 from tests.support.editors import log_in_editor
 from tests.support.smtp import SmtpSink
+
+EDITOR = "chef@revue-internationale.example"
 
 FULL = "552 5.2.2 Mailbox full"
 
@@ -59,6 +62,9 @@ def test_an_editor_sends_the_failed_ones_again_and_each_of_those_readers_gets_on
     assert digest_progress(seeded.digest_id)["sent"] == 30
     assert db.session.get(Digest, seeded.digest_id).status is DigestStatus.FINISHED
     assert "Renvoyer les" not in editor.get(page_url).get_data(as_text=True)
+    (entry,) = db.session.execute(db.select(AuditEntry)).scalars()
+    assert (entry.action, entry.editor_email) == ("failed_sent_again", EDITOR)
+    assert entry.detail == f"édition {seeded.digest_id} : 3 renvoyé(s)"
 
 
 def test_a_reader_who_left_since_is_not_mailed_when_the_failed_ones_go_again(
