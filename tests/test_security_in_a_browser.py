@@ -43,6 +43,19 @@ def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
     context.close()
 
 
+def log_in(page: Any, live_url: str) -> None:
+    """An editor made here, logged in through the real form."""
+    editor = Editor(email="chef@revue-internationale.example")
+    editor.set_password("a long enough password")
+    db.session.add(editor)
+    db.session.commit()
+    page.goto(f"{live_url}/admin/login")
+    page.fill("#email", "chef@revue-internationale.example")
+    page.fill("#password", "a long enough password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Tableau de bord")
+
+
 def violations(console: list[str]) -> list[str]:
     return [text for text in console if "Content Security Policy" in text]
 
@@ -52,16 +65,7 @@ def test_the_editors_preview_shows_the_digest_in_its_frame_under_the_policy(
 ) -> None:
     ingest_file(SAMPLE_FEED)
     digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
-    editor = Editor(email="chef@revue-internationale.example")
-    editor.set_password("a long enough password")
-    db.session.add(editor)
-    db.session.commit()
-
-    page.goto(f"{live_url}/admin/login")
-    page.fill("#email", "chef@revue-internationale.example")
-    page.fill("#password", "a long enough password")
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Tableau de bord")
+    log_in(page, live_url)
     page.goto(f"{live_url}/admin/digests/preview?digest={digest.id}&regions=afrique")
     frame = page.frame_locator("iframe.preview")
     frame.locator("text=La Revue Internationale").first.wait_for()
@@ -91,16 +95,7 @@ def test_a_special_edition_is_previewed_in_the_frame_beside_its_form_before_it_e
     page: Any, live_url: str, console: list[str]
 ) -> None:
     ingest_file(SAMPLE_FEED)
-    editor = Editor(email="chef@revue-internationale.example")
-    editor.set_password("a long enough password")
-    db.session.add(editor)
-    db.session.commit()
-
-    page.goto(f"{live_url}/admin/login")
-    page.fill("#email", "chef@revue-internationale.example")
-    page.fill("#password", "a long enough password")
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Tableau de bord")
+    log_in(page, live_url)
     page.goto(f"{live_url}/admin/digests/special")
     page.check("input[value=afrique]")
     page.fill("#since", SAMPLE_SINCE.date().isoformat())

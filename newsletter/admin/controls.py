@@ -4,6 +4,8 @@ what applies."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -148,27 +150,24 @@ def digest_settle_uncertain(digest_id: int) -> Response:
 @bp.post("/digests/<int:digest_id>/uncertain/send-again")
 @login_required
 def digest_send_uncertain_again(digest_id: int) -> Response:
-    digest = _posted_digest(digest_id)
-    try:
-        count = send_again(digest_id)
-    except NotAllowed:
-        db.session.expire(digest)
-        flash(
-            f"Impossible de renvoyer : l’édition est {status_label(digest.status)}.",
-            "error",
-        )
-    else:
-        _audit(AuditAction.UNCERTAIN_SENT_AGAIN, digest_id, f"{count} renvoyé(s)")
-        flash(f"{count} envoi(s) incertain(s) renvoyé(s), sous les mêmes Message-ID.", "success")
-    return _back(digest_id)
+    return _send_again(digest_id, send_again, AuditAction.UNCERTAIN_SENT_AGAIN, "incertain(s)")
 
 
 @bp.post("/digests/<int:digest_id>/failed/send-again")
 @login_required
 def digest_send_failed_again(digest_id: int) -> Response:
+    return _send_again(
+        digest_id, control.send_failed_again, AuditAction.FAILED_SENT_AGAIN, "en échec"
+    )
+
+
+def _send_again(
+    digest_id: int, how: Callable[[int], int], action: AuditAction, rows: str
+) -> Response:
+    """Rows in a final state sent again (the delivery engine's `how`), said and logged."""
     digest = _posted_digest(digest_id)
     try:
-        count = control.send_failed_again(digest_id)
+        count = how(digest_id)
     except NotAllowed:
         db.session.expire(digest)
         flash(
@@ -176,6 +175,6 @@ def digest_send_failed_again(digest_id: int) -> Response:
             "error",
         )
     else:
-        _audit(AuditAction.FAILED_SENT_AGAIN, digest_id, f"{count} renvoyé(s)")
-        flash(f"{count} envoi(s) en échec renvoyé(s), sous les mêmes Message-ID.", "success")
+        _audit(action, digest_id, f"{count} renvoyé(s)")
+        flash(f"{count} envoi(s) {rows} renvoyé(s), sous les mêmes Message-ID.", "success")
     return _back(digest_id)
