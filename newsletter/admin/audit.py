@@ -31,6 +31,7 @@ class AuditAction(enum.StrEnum):
     TEST_SENT = "test_sent"
     READER_UNSUBSCRIBED = "reader_unsubscribed"
     READER_ERASED = "reader_erased"
+    SUPPRESSION_LIFTED = "suppression_lifted"
 
 
 LABELS = {
@@ -52,6 +53,7 @@ LABELS = {
     AuditAction.TEST_SENT: "Envoi de test",
     AuditAction.READER_UNSUBSCRIBED: "Lecteur désinscrit",
     AuditAction.READER_ERASED: "Lecteur effacé",
+    AuditAction.SUPPRESSION_LIFTED: "Blocage d’une adresse levé",
 }
 
 

@@ -1,0 +1,258 @@
+"""Readers in the console, for admins: find them, read a reader's record, unsubscribe, erase,
+lift a suppression, and export the list as CSV.
+
+The changes go through the same services as the reader's own pages and the command line; each
+is written to the audit log after the service's own commit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from newsletter.admin.audit import AuditAction, record
+from newsletter.admin.labels import REGION_NAMES
+from newsletter.admin.readers_search import (
+    LANGUAGE_LABELS,
+    STATUS_LABELS,
+    find_readers,
+    read_filters,
+)
+from newsletter.admin.views import admin_required, bp
+from newsletter.models import (
+    ConsentEvent,
+    ConsentKind,
+    Delivery,
+    DeliveryState,
+    Digest,
+    Subscriber,
+    SubscriberStatus,
+    db,
+)
+from newsletter.subscriptions import preferences
+from newsletter.subscriptions.export import export_readers
+from newsletter.subscriptions.service import (
+    BLOCKING_SUPPRESSIONS,
+    Provenance,
+    is_suppressed,
+    lift_suppression,
+)
+
+CONSENT_LABELS = {
+    ConsentKind.SUBSCRIBE: "inscription",
+    ConsentKind.CONFIRM: "confirmation",
+    ConsentKind.CHANGE: "choix modifiés",
+    ConsentKind.PAUSE: "pause",
+    ConsentKind.RESUME: "reprise",
+    ConsentKind.UNSUBSCRIBE: "désinscription",
+    ConsentKind.ERASE: "effacement",
+    ConsentKind.IMPORT: "import",
+    ConsentKind.BOUNCE: "adresse en échec",
+    ConsentKind.COMPLAINT: "plainte pour spam",
+}
+DELIVERY_LABELS = {
+    DeliveryState.PENDING: "en attente",
+    DeliveryState.SENDING: "en cours d’envoi",
+    DeliveryState.SENT: "envoyée",
+    DeliveryState.DEFERRED: "différée",
+    DeliveryState.FAILED: "en échec",
+    DeliveryState.SKIPPED: "sautée",
+    DeliveryState.UNCERTAIN: "incertaine",
+    DeliveryState.EXPIRED: "expirée",
+    DeliveryState.CANCELLED: "annulée",
+}
+LAST_DELIVERIES = 20
+EXPORT_CHUNK = 64 * 1024
+GONE = "Ce lecteur n’existe plus."
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: the button is the decision."""
+
+
+@bp.app_template_filter("reader_status")
+def reader_status(status: SubscriberStatus | str) -> str:
+    return STATUS_LABELS.get(SubscriberStatus(status), str(status))
+
+
+@bp.app_template_filter("region_names")
+def region_names(slugs: list[str]) -> str:
+    return ", ".join(REGION_NAMES.get(slug, slug) for slug in slugs) or "aucune"
+
+
+@bp.get("/readers")
+@admin_required
+def readers() -> str:
+    read = read_filters(request.args)
+    return render_template(
+        "admin/readers.html",
+        found=find_readers(read.filters, read.page),
+        filters=read.filters,
+        args=read.filters.query_args(),
+        notices=read.notices,
+        statuses=STATUS_LABELS,
+        regions=REGION_NAMES,
+        languages=LANGUAGE_LABELS,
+    )
+
+
+@bp.get("/readers/export.csv")
+@admin_required
+def readers_export() -> Response:
+    status = read_filters(request.args).filters.status
+    spool = _spooled_export((status,) if status else ())
+    suffix = f"-{status.value}" if status else ""
+    response = Response(_chunks(spool), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="lecteurs{suffix}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _spooled_export(statuses: tuple[SubscriberStatus, ...]) -> IO[str]:
+    """Written to a spooled file (on disk past 8 MB), then streamed: a million readers never
+    sit in memory, and the export's query ends before the first byte leaves."""
+    # Not a `with`: the response closes it once sent (_chunks).
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+", newline="")  # noqa: SIM115
+    try:
+        export_readers(spool, statuses=statuses)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def _chunks(spool: IO[str]) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(EXPORT_CHUNK):
+            yield chunk.encode("utf-8")
+    finally:
+        spool.close()
+
+
+@bp.get("/readers/<int:reader_id>")
+@admin_required
+def reader_show(reader_id: int) -> str:
+    reader = _reader(reader_id)
+    return render_template(
+        "admin/readers_show.html",
+        reader=reader,
+        events=_consent_history(reader.id),
+        deliveries=_last_deliveries(reader.id),
+        consent_labels=CONSENT_LABELS,
+        delivery_labels=DELIVERY_LABELS,
+        languages=LANGUAGE_LABELS,
+        suppressed=is_suppressed(reader.email, reasons=BLOCKING_SUPPRESSIONS),
+        subscribed=reader.status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED),
+        form=ActionForm(),
+    )
+
+
+def _consent_history(reader_id: int) -> list[ConsentEvent]:
+    query = (
+        db.select(ConsentEvent)
+        .where(ConsentEvent.subscriber_id == reader_id)
+        .order_by(ConsentEvent.id.desc())
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def _last_deliveries(reader_id: int) -> list[tuple[Delivery, Digest | None]]:
+    query = (
+        db.select(Delivery, Digest)
+        .outerjoin(Digest, Digest.id == Delivery.digest_id)
+        .where(Delivery.subscriber_id == reader_id)
+        .order_by(Delivery.id.desc())
+        .limit(LAST_DELIVERIES)
+    )
+    return [(delivery, digest) for delivery, digest in db.session.execute(query)]
+
+
+@bp.post("/readers/<int:reader_id>/unsubscribe")
+@admin_required
+def reader_unsubscribe(reader_id: int) -> Response:
+    reader = _posted_reader(reader_id)
+    if reader.status not in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED):
+        flash(f"Ce lecteur est déjà {reader_status(reader.status)} : rien à faire.", "error")
+        return _back(reader_id)
+    preferences.unsubscribe(reader, _provenance())
+    _audit(AuditAction.READER_UNSUBSCRIBED, reader_id)
+    flash(f"Lecteur désabonné : {reader.email} ne recevra plus la lettre.", "success")
+    return _back(reader_id)
+
+
+@bp.get("/readers/<int:reader_id>/erase")
+@admin_required
+def reader_erase_confirm(reader_id: int) -> str:
+    """The confirmation step: an erasure cannot be undone."""
+    return render_template("admin/readers_erase.html", reader=_reader(reader_id), form=ActionForm())
+
+
+@bp.post("/readers/<int:reader_id>/erase")
+@admin_required
+def reader_erase(reader_id: int) -> Response:
+    reader = _posted_reader(reader_id)
+    email = reader.email
+    preferences.erase(reader, _provenance())
+    # The log keeps the id, not the address: the erasure removes the person everywhere.
+    _audit(AuditAction.READER_ERASED, reader_id)
+    flash(f"Lecteur effacé : {email}. Son adresse ne pourra plus être importée.", "success")
+    return redirect(url_for("admin.readers"), code=303)
+
+
+@bp.post("/readers/<int:reader_id>/unsuppress")
+@admin_required
+def reader_unsuppress(reader_id: int) -> Response:
+    reader = _posted_reader(reader_id)
+    if not lift_suppression(reader.email):
+        flash("Cette adresse n’est pas bloquée : rien à lever.", "error")
+        return _back(reader_id)
+    _audit(AuditAction.SUPPRESSION_LIFTED, reader_id)
+    flash(
+        f"Blocage levé : {reader.email} pourra se réinscrire (avec confirmation par email).",
+        "success",
+    )
+    return _back(reader_id)
+
+
+def _provenance() -> Provenance:
+    """The consent record names the admin who acted, from the console."""
+    return Provenance(
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+        source=f"console:{g.editor.email}",
+        detail={"editor_id": g.editor.id},
+    )
+
+
+def _audit(action: AuditAction, reader_id: int) -> None:
+    # The service committed its change: the log's entry follows in a commit of its own.
+    record(g.editor, action, f"lecteur {reader_id}")
+    db.session.commit()
+
+
+def _reader(reader_id: int) -> Subscriber:
+    reader = db.session.get(Subscriber, reader_id)
+    if reader is None:
+        abort(404)
+    return reader
+
+
+def _posted_reader(reader_id: int) -> Subscriber:
+    # CSRFProtect checked the token before the view; the form checks it again for clarity.
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reader = db.session.get(Subscriber, reader_id)
+    if reader is None:
+        flash(GONE, "error")
+        abort(redirect(url_for("admin.readers"), code=303))
+    return reader
+
+
+def _back(reader_id: int) -> Response:
+    return redirect(url_for("admin.reader_show", reader_id=reader_id), code=303)

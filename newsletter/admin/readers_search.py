@@ -1,0 +1,134 @@
+"""Finding readers for the console: filters read from GET parameters, a page of 50, newest first.
+
+A malformed parameter is dropped with a note in French rather than refused: a list is a link
+an admin keeps, and an old or mistyped link should still show something.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+
+from newsletter.models import REGIONS, Region, Subscriber, SubscriberStatus, db, subscriber_regions
+from newsletter.subscriptions.service import LANGUAGES
+
+PAGE_SIZE = 50
+LAST_PAGE = 100_000
+STATUS_LABELS = {
+    SubscriberStatus.PENDING: "en attente de confirmation",
+    SubscriberStatus.CONFIRMED: "abonné",
+    SubscriberStatus.UNSUBSCRIBED: "désabonné",
+    SubscriberStatus.BOUNCED: "adresse en échec",
+    SubscriberStatus.COMPLAINED: "plainte pour spam",
+}
+LANGUAGE_LABELS = {"fr": "français", "en": "anglais"}
+REGION_SLUGS = {slug for slug, _, _ in REGIONS}
+
+
+@dataclass(frozen=True)
+class ReaderFilters:
+    search: str = ""
+    status: SubscriberStatus | None = None
+    region: str = ""
+    language: str = ""
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as GET parameters, for the pages' links and the export."""
+        args = {"q": self.search, "region": self.region, "langue": self.language}
+        if self.status is not None:
+            args["statut"] = self.status.value
+        return {name: value for name, value in args.items() if value}
+
+
+@dataclass
+class ReadFilters:
+    filters: ReaderFilters
+    page: int
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReaderPage:
+    readers: list[Subscriber]
+    total: int
+    number: int
+
+    @property
+    def count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def read_filters(args: MultiDict[str, str]) -> ReadFilters:
+    notices: list[str] = []
+    search = args.get("q", "").strip()
+    if len(search) > 320:
+        notices.append("Recherche trop longue : 320 caractères au plus, ignorée.")
+        search = ""
+    status = _status_arg(args.get("statut", ""), notices)
+    region = _choice(args.get("region", ""), REGION_SLUGS, "Région inconnue", notices)
+    language = _choice(args.get("langue", ""), set(LANGUAGES), "Langue inconnue", notices)
+    filters = ReaderFilters(search=search, status=status, region=region, language=language)
+    return ReadFilters(filters, _page_arg(args.get("page", "1"), notices), notices)
+
+
+def _status_arg(raw: str, notices: list[str]) -> SubscriberStatus | None:
+    if not raw:
+        return None
+    try:
+        return SubscriberStatus(raw)
+    except ValueError:
+        notices.append(f"Statut inconnu « {raw[:40]} » : tous les statuts sont affichés.")
+        return None
+
+
+def _choice(raw: str, known: set[str], what: str, notices: list[str]) -> str:
+    if raw and raw not in known:
+        notices.append(f"{what} « {raw[:40]} » : ce filtre est ignoré.")
+        return ""
+    return raw
+
+
+def _page_arg(raw: str, notices: list[str]) -> int:
+    raw = raw.strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= LAST_PAGE:
+        return int(raw)
+    notices.append(f"Numéro de page illisible « {raw[:40]} » : première page.")
+    return 1
+
+
+def find_readers(filters: ReaderFilters, page: int) -> ReaderPage:
+    conditions = _conditions(filters)
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(Subscriber).where(*conditions)
+    ).scalar_one()
+    readers = db.session.execute(
+        db.select(Subscriber)
+        .where(*conditions)
+        .order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).scalars()
+    return ReaderPage(list(readers), total, page)
+
+
+def _conditions(filters: ReaderFilters) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.search:
+        # Addresses are stored normalized; the search is on the substring, case-insensitive,
+        # with LIKE's wildcards taken as plain characters.
+        conditions.append(Subscriber.email.icontains(filters.search, autoescape=True))
+    if filters.status is not None:
+        conditions.append(Subscriber.status == filters.status)
+    if filters.language:
+        conditions.append(Subscriber.language == filters.language)
+    if filters.region:
+        conditions.append(
+            Subscriber.id.in_(
+                sa.select(subscriber_regions.c.subscriber_id)
+                .join(Region, Region.id == subscriber_regions.c.region_id)
+                .where(Region.slug == filters.region)
+            )
+        )
+    return conditions
