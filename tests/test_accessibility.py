@@ -13,7 +13,8 @@ from flask import Flask
 
 from newsletter.digests.editions import create_special
 from newsletter.ingest.feeds import ingest_file
-from newsletter.models import Editor, db
+from newsletter.models import Editor, Subscriber, db
+from tests.delivery.seed import seed_readers
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
 from tests.support.smtp import SmtpSink
 
@@ -59,6 +60,8 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
 ) -> None:
     ingest_file(SAMPLE_FEED)
     digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
+    (email,) = seed_readers(1)
+    reader = db.session.execute(db.select(Subscriber).where(Subscriber.email == email)).scalar_one()
     editor = Editor(email=EDITOR, is_admin=True)  # every page, the admins' included
     editor.set_password(PASSWORD)
     db.session.add(editor)
@@ -86,6 +89,9 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
         "/admin/accounts",
         "/admin/tokens",
         "/admin/audit",
+        "/admin/readers",
+        f"/admin/readers/{reader.id}",
+        f"/admin/readers/{reader.id}/erase",
     ]
     for path in console:
         page.goto(live_url + path)

@@ -101,6 +101,11 @@ def link_values(app: Flask) -> dict[tuple[str, str], Any]:
             for name in rule.arguments
             if name in {"article_id", "import_id", "feed_id"}
         },
+        **{
+            (rule.endpoint, "reader_id"): reader.id
+            for rule in app.url_map.iter_rules()
+            if "reader_id" in rule.arguments
+        },
     }
 
 

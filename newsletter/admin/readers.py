@@ -80,8 +80,9 @@ def reader_status(status: SubscriberStatus | str) -> str:
     return STATUS_LABELS.get(SubscriberStatus(status), str(status))
 
 
-@bp.app_template_filter("region_names")
-def region_names(slugs: list[str]) -> str:
+@bp.app_template_filter("reader_regions")
+def reader_regions(slugs: list[str]) -> str:
+    """A reader's regions by name in menu order (not labels.region_names: none is none here)."""
     return ", ".join(REGION_NAMES.get(slug, slug) for slug in slugs) or "aucune"
 
 
