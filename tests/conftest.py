@@ -26,6 +26,7 @@ from newsletter.app import create_app
 from newsletter.delivery import process_stream
 from newsletter.extensions import limiter
 from newsletter.models import db
+from tests.ingest.feedserver import FeedServer
 from tests.support.smtp import SmtpSink
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -227,6 +228,15 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A local HTTP server answering feed requests as each test tells it (tests/ingest)."""
+    server = FeedServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

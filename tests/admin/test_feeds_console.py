@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,14 +25,6 @@ RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 def app_overrides() -> dict[str, Any]:
     # The local feed server is on 127.0.0.1, which production refuses to fetch from.
     return dict(LOCAL_FETCHES)
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

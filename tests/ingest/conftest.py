@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.ingest.feedserver import FeedServer
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SAMPLE_FEED = FIXTURES / "revue-internationale-sample.rss"
@@ -21,11 +18,3 @@ LOCAL_FETCHES = {"FEED_ALLOW_PRIVATE_HOSTS": True}
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     return dict(LOCAL_FETCHES)
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    server.start()
-    yield server
-    server.stop()
