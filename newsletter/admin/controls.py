@@ -38,9 +38,7 @@ class SettleForm(FlaskForm):  # type: ignore[misc]
 
 def _posted_digest(digest_id: int) -> Digest:
     """The edition a control names, after its form's token is checked: 404, then 400."""
-    digest = db.session.get(Digest, digest_id)
-    if digest is None:
-        abort(404)
+    digest = db.get_or_404(Digest, digest_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     return digest
@@ -101,9 +99,7 @@ def digest_resume(digest_id: int) -> Response:
 @login_required
 def digest_cancel_confirm(digest_id: int) -> str:
     """The confirmation step: what a cancel stops, and the button that does it."""
-    digest = db.session.get(Digest, digest_id)
-    if digest is None:
-        abort(404)
+    digest = db.get_or_404(Digest, digest_id)
     counts = counts_of(digest)
     return render_template(
         "admin/digest_cancel.html",
@@ -134,8 +130,7 @@ def digest_cancel(digest_id: int) -> Response:
 @login_required
 def digest_settle_uncertain(digest_id: int) -> Response:
     """Lines of the relay's log pasted by an editor: the rows it shows accepted are sent."""
-    if db.session.get(Digest, digest_id) is None:
-        abort(404)
+    db.get_or_404(Digest, digest_id)
     form = SettleForm()
     if not form.validate_on_submit():
         flash("Collez des lignes du journal du relais (avec les Message-ID).", "error")

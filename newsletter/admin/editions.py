@@ -50,9 +50,7 @@ def _page_arg() -> int:
 @bp.get("/digests/<int:digest_id>")
 @login_required
 def digest_show(digest_id: int) -> str:
-    digest = db.session.get(Digest, digest_id)
-    if digest is None:
-        abort(404)
+    digest = db.get_or_404(Digest, digest_id)
     return render_template(
         "admin/digest_show.html",
         digest=digest,
@@ -70,9 +68,7 @@ def digest_show(digest_id: int) -> str:
 @login_required
 def digest_progress(digest_id: int) -> Response:
     """What the edition's page refreshes while it is sent (static/admin-progress.js)."""
-    digest = db.session.get(Digest, digest_id)
-    if digest is None:
-        abort(404)
+    digest = db.get_or_404(Digest, digest_id)
     response = jsonify(live_report(digest))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -238,9 +238,7 @@ def _audit(action: AuditAction, reader_id: int) -> None:
 
 
 def _reader(reader_id: int) -> Subscriber:
-    reader = db.session.get(Subscriber, reader_id)
-    if reader is None:
-        abort(404)
+    reader = db.get_or_404(Subscriber, reader_id)
     return reader
 
 
