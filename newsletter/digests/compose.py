@@ -17,7 +17,15 @@ from typing import Any
 
 from flask import current_app
 
-from newsletter.digests.assemble import Window, article_ids, body_content, load_window, menu_order
+from newsletter.digests.assemble import (
+    ArticleItem,
+    DigestSection,
+    Window,
+    article_ids,
+    body_content,
+    load_window,
+    menu_order,
+)
 from newsletter.digests.links import reader_links_provider, reader_suffix, view_url
 from newsletter.digests.message import (
     BOUNDARY_PREFIX,
@@ -33,7 +41,7 @@ from newsletter.digests.message import (
 from newsletter.digests.render import LABELS, EditionInfo, Links, render_digest
 from newsletter.digests.signing import DkimSigner
 from newsletter.mail.domain import sender_domain
-from newsletter.mail.render import one_line
+from newsletter.mail.render import RenderedEmail, one_line
 from newsletter.models import Digest, db
 
 DKIM_HEADERS = (
@@ -167,10 +175,6 @@ class DigestComposer:
         return self._bodies[key]
 
     def _render(self, slugs: tuple[str, ...], language: str) -> DigestBody | None:
-        content = body_content(self.window, slugs)
-        if content is None:
-            return None
-        sections, pinned = content
         url = view_url(self.edition.id, slugs, language)
         marks = self._marks
         links = Links(
@@ -180,15 +184,10 @@ class DigestComposer:
             view_url=url + marks["viewer"],
             greeting=marks["greet"],
         )
-        rendered = render_digest(
-            self.edition,
-            sections,
-            pinned,
-            followed=self.window.names(slugs, language),
-            language=language,
-            links=links,
-            base_url=self.settings.base_url,
-        )
+        made = self.render_with(slugs, language, links)
+        if made is None:
+            return None
+        rendered, sections, pinned = made
         text, markup = _lf(rendered.text), _lf(rendered.html)
         return DigestBody(
             subject=rendered.subject,
@@ -202,6 +201,26 @@ class DigestComposer:
             text_pieces=encode_pieces(text, self._mark_re),
             html_pieces=encode_pieces(markup, self._mark_re),
         )
+
+    def render_with(
+        self, slugs: tuple[str, ...], language: str, links: Links
+    ) -> tuple[RenderedEmail, tuple[DigestSection, ...], ArticleItem | None] | None:
+        """The edition for readers of these regions (in menu order), with these links; None
+        when nothing is new for them. Also what the web copy shows, with a reader's own links."""
+        content = body_content(self.window, slugs)
+        if content is None:
+            return None
+        sections, pinned = content
+        rendered = render_digest(
+            self.edition,
+            sections,
+            pinned,
+            followed=self.window.names(slugs, language),
+            language=language,
+            links=links,
+            base_url=self.settings.base_url,
+        )
+        return rendered, sections, pinned
 
     def personalise(
         self,

@@ -8,10 +8,10 @@ Either way the copy has no view-in-browser link: it would lead to itself.
 
 from __future__ import annotations
 
-from newsletter.digests.assemble import body_content, menu_order
+from newsletter.digests.assemble import menu_order
 from newsletter.digests.compose import DigestComposer
 from newsletter.digests.links import read_reader, read_view_token
-from newsletter.digests.render import LABELS, Links, render_digest
+from newsletter.digests.render import LABELS, Links
 from newsletter.models import Subscriber, db
 from newsletter.subscriptions.tokens import ReaderLinks
 
@@ -43,26 +43,14 @@ def render_copy(
     """Rendered with the values themselves, not placeholders: one page, one reader."""
     language = language if language in LABELS else "fr"
     slugs = menu_order(composer.window, region_slugs)
-    content = body_content(composer.window, slugs)
-    if content is None:
-        return None
-    sections, pinned = content
     links = Links(
         unsubscribe_url=reader.unsubscribe_url if reader else "",
         manage_url=reader.manage_url if reader else "",
         view_url="",
         greeting=LABELS[language]["greeting_anonymous"],
     )
-    rendered = render_digest(
-        composer.edition,
-        sections,
-        pinned,
-        followed=composer.window.names(slugs, language),
-        language=language,
-        links=links,
-        base_url=composer.settings.base_url,
-    )
-    return rendered.html
+    made = composer.render_with(slugs, language, links)
+    return None if made is None else made[0].html
 
 
 def _reader_links(reader_token: str) -> ReaderLinks | None:
