@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from newsletter.admin.labels import zone
+from newsletter.admin.paging import page_number
 from newsletter.models import REGIONS, Article, Region, Section, article_regions, db
 
 PAGE_SIZE = 50
-LAST_PAGE = 100_000  # bounds the OFFSET a URL can ask for
 MAX_SEARCH = 200
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 REGION_SLUGS = {slug for slug, _, _ in REGIONS}
@@ -120,11 +120,10 @@ def _day_arg(raw: str, label: str, notices: list[str]) -> date | None:
 
 
 def _page_arg(raw: str, notices: list[str]) -> int:
-    raw = raw.strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= LAST_PAGE:
-        return int(raw)
-    notices.append(f"Numéro de page illisible « {_cut(raw)} » : première page.")
-    return 1
+    number = page_number(raw)
+    if number is None:
+        notices.append(f"Numéro de page illisible « {_cut(raw.strip())} » : première page.")
+    return number or 1
 
 
 def find_articles(filters: ArticleFilters, page: int) -> ArticlePage:

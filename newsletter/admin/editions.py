@@ -6,13 +6,13 @@ from flask import abort, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
 from newsletter.admin.controls import ActionForm, SettleForm
+from newsletter.admin.paging import page_number
 from newsletter.admin.report import COUNTS, live_report, sent_and_failed
 from newsletter.admin.views import bp, login_required
 from newsletter.delivery.uncertain import uncertain_rows
 from newsletter.models import REGIONS, Digest, db
 
 PAGE_SIZE = 25
-LAST_PAGE = 100_000  # far beyond any newsroom's editions; bounds the OFFSET a URL can ask
 
 
 @bp.get("/digests")
@@ -41,10 +41,10 @@ def digest_list() -> str:
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1").strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= LAST_PAGE):
+    number = page_number(request.args.get("page", "1"))
+    if number is None:
         abort(400, description="page : un numéro de page est attendu.")
-    return int(raw)
+    return number
 
 
 @bp.get("/digests/<int:digest_id>")

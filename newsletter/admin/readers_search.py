@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from newsletter.admin.paging import page_number
 from newsletter.models import REGIONS, Region, Subscriber, SubscriberStatus, db, subscriber_regions
 from newsletter.subscriptions.service import LANGUAGES
 
 PAGE_SIZE = 50
-LAST_PAGE = 100_000
 STATUS_LABELS = {
     SubscriberStatus.PENDING: "en attente de confirmation",
     SubscriberStatus.CONFIRMED: "abonné",
@@ -91,11 +91,10 @@ def _choice(raw: str, known: set[str], what: str, notices: list[str]) -> str:
 
 
 def _page_arg(raw: str, notices: list[str]) -> int:
-    raw = raw.strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= LAST_PAGE:
-        return int(raw)
-    notices.append(f"Numéro de page illisible « {raw[:40]} » : première page.")
-    return 1
+    number = page_number(raw)
+    if number is None:
+        notices.append(f"Numéro de page illisible « {raw.strip()[:40]} » : première page.")
+    return number or 1
 
 
 def find_readers(filters: ReaderFilters, page: int) -> ReaderPage:
