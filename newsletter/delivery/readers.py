@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from newsletter import ledger
-from newsletter.models import Region, Subscriber, SubscriberStatus, db, subscriber_regions
+from newsletter.models import Subscriber, SubscriberStatus, db
+from newsletter.models.subscriber import region_slugs_of
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,7 @@ def load_readers(ids: Sequence[int]) -> dict[int, Reader]:
     if db.session.get_bind().dialect.name == "postgresql":
         return _load_readers_pg(ids)
     s = Subscriber.__table__
-    slugs: dict[int, list[str]] = {}
-    for subscriber_id, slug in db.session.execute(
-        sa.select(subscriber_regions.c.subscriber_id, Region.slug)
-        .join(Region, Region.id == subscriber_regions.c.region_id)
-        .where(subscriber_regions.c.subscriber_id.in_(ids))
-        .order_by(subscriber_regions.c.subscriber_id, Region.position)
-    ):
-        slugs.setdefault(subscriber_id, []).append(slug)
+    slugs = region_slugs_of(ids)
     readers = {}
     for row in db.session.execute(
         sa.select(s.c.id, s.c.email, s.c.name, s.c.language, s.c.status, s.c.paused).where(

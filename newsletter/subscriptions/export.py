@@ -9,7 +9,8 @@ from typing import IO
 
 import sqlalchemy as sa
 
-from newsletter.models import Region, Subscriber, SubscriberStatus, db, subscriber_regions
+from newsletter.models import Subscriber, SubscriberStatus, db
+from newsletter.models.subscriber import region_slugs_of
 from newsletter.subscriptions.csvsource import COLUMNS
 from newsletter.subscriptions.spreadsheet import safe_cell
 
@@ -41,7 +42,7 @@ def reader_rows(statuses: tuple[SubscriberStatus, ...]) -> Iterator[list[str]]:
         chunk = db.session.execute(query.order_by(s.c.id).limit(CHUNK)).all()
         if not chunk:
             return
-        regions = _regions_of([row.id for row in chunk])
+        regions = region_slugs_of([row.id for row in chunk])
         for row in chunk:
             yield [
                 row.email,
@@ -53,15 +54,3 @@ def reader_rows(statuses: tuple[SubscriberStatus, ...]) -> Iterator[list[str]]:
                 row.confirmed_at.isoformat() if row.confirmed_at else "",
             ]
         after = chunk[-1].id
-
-
-def _regions_of(ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {}
-    for subscriber_id, slug in db.session.execute(
-        sa.select(subscriber_regions.c.subscriber_id, Region.slug)
-        .join(Region, Region.id == subscriber_regions.c.region_id)
-        .where(subscriber_regions.c.subscriber_id.in_(ids))
-        .order_by(subscriber_regions.c.subscriber_id, Region.position)
-    ):
-        found.setdefault(subscriber_id, []).append(slug)
-    return found
