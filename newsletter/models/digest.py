@@ -47,6 +47,8 @@ class Digest(Model):
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Counted from the deliveries when planned; live progress is counted from the rows.
     planned_count: Mapped[int] = mapped_column(default=0)
+    # None: leaves when created; otherwise a special edition waits until this time (UTC).
+    send_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     planned_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
