@@ -18,6 +18,10 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             # In TIMEZONE: Celery's `timezone` setting is that zone.
             "schedule": crontab(**parse_cron(config["DIGEST_SCHEDULE"])),
         },
+        "scheduled-editions": {
+            "task": "digests.start_due",
+            "schedule": timedelta(seconds=60),
+        },
         "poll-feeds": {
             "task": "ingest.poll_feeds",
             "schedule": timedelta(minutes=max(1, config["FEED_POLL_MINUTES"])),

@@ -32,6 +32,10 @@ def plan_deliveries(digest_id: int) -> int:
     if digest is None:
         db.session.rollback()
         return 0
+    if digest.status is DigestStatus.PLANNED and _waits(digest):
+        # Scheduled and not yet released: digests.start_due asks again when it is due.
+        db.session.rollback()
+        return 0
     if digest.status is not DigestStatus.PLANNED:
         count = digest.planned_count
         if digest.status is DigestStatus.SENDING:
@@ -48,6 +52,11 @@ def plan_deliveries(digest_id: int) -> int:
         time.monotonic() - started,
     )
     return count
+
+
+def _waits(digest: Digest) -> bool:
+    """A scheduled edition not released yet (release sets planned_at, at its time)."""
+    return digest.send_at is not None and digest.planned_at is None
 
 
 def _regions_with_news(digest: Digest) -> set[str] | None:

@@ -67,7 +67,13 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
         db.session.execute(
             sa.select(Digest.id).where(
                 Digest.status == DigestStatus.PLANNED,
-                Digest.created_at < now - timedelta(minutes=1),
+                # A scheduled edition's plan task is sent when it is released, not made.
+                sa.or_(
+                    sa.and_(
+                        Digest.send_at.is_(None), Digest.created_at < now - timedelta(minutes=1)
+                    ),
+                    Digest.planned_at < now - timedelta(minutes=1),
+                ),
             )
         )
         .scalars()

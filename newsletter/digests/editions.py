@@ -19,6 +19,8 @@ from newsletter import jobs
 from newsletter.models import Article, Digest, DigestKind, Region, db, utcnow
 
 FIRST_WINDOW = timedelta(days=7)
+# How far ahead an edition may be scheduled: further is a typo, not a plan.
+LATEST_SCHEDULE = timedelta(days=366)
 _KEY_SUFFIX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
@@ -66,11 +68,17 @@ def special_draft(
     intro: str | None = None,
     pinned_article_id: int | None = None,
     created_by: str | None = None,
+    send_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Digest:
-    """A special edition checked and ready to store, without its edition key yet."""
+    """A special edition checked and ready to store, without its edition key yet.
+
+    Scheduled (`send_at`), its window ends by default when it leaves, not when it is made.
+    """
     now = now or utcnow()
-    until = until or now
+    if send_at is not None:
+        check_send_at(send_at, now=now)
+    until = until or send_at or now
     since = since or _default_start(DigestKind.SPECIAL, until)
     if since >= until:
         raise EditionError("the window must start before it ends")
@@ -86,7 +94,18 @@ def special_draft(
         intro=(intro or "").strip() or None,
         pinned_article_id=pinned_article_id,
         created_by=created_by,
+        send_at=send_at,
     )
+
+
+def check_send_at(send_at: datetime, *, now: datetime) -> None:
+    """A time to send at: aware, in the future, and within LATEST_SCHEDULE."""
+    if send_at.tzinfo is None:
+        raise EditionError("send_at needs a UTC offset")
+    if send_at <= now:
+        raise EditionError("send_at must be in the future")
+    if send_at > now + LATEST_SCHEDULE:
+        raise EditionError(f"send_at must be within {LATEST_SCHEDULE.days} days")
 
 
 def create_special(
@@ -98,9 +117,13 @@ def create_special(
     pinned_article_id: int | None = None,
     created_by: str | None = None,
     request_key: str | None = None,
+    send_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Edition:
-    """A special edition by an editor; `request_key` makes a repeated request one digest."""
+    """A special edition by an editor; `request_key` makes a repeated request one digest.
+
+    With `send_at`, it waits, planned, until schedule.start_due releases it at that time.
+    """
     now = now or utcnow()
     day = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
     if request_key is not None:
@@ -117,6 +140,7 @@ def create_special(
         intro=intro,
         pinned_article_id=pinned_article_id,
         created_by=created_by,
+        send_at=send_at,
         now=now,
     )
     if request_key is not None:
@@ -142,9 +166,10 @@ def _create(digest: Digest) -> Edition:
         # Someone made this edition first: theirs is the one.
         db.session.rollback()
         return Edition(_by_key(digest.edition_key) or digest, created=False)
-    # Sent after the commit: the delivery engine never sees a digest that was rolled back.
-    # By name: the delivery engine depends on digests, never the reverse.
-    jobs.enqueue("delivery.plan", digest.id)
+    if digest.send_at is None:
+        # Sent after the commit: the delivery engine never sees a digest that was rolled back.
+        # By name: the delivery engine depends on digests, never the reverse.
+        jobs.enqueue("delivery.plan", digest.id)
     db.session.commit()
     return Edition(digest, created=True)
 

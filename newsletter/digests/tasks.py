@@ -1,4 +1,5 @@
-"""The digests stage's Celery tasks: the weekly edition, and an editor's test digest."""
+"""The digests stage's Celery tasks: the weekly edition, scheduled editions coming due, and an
+editor's test digest."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from newsletter.digests import editions, preview
+from newsletter.digests import editions, preview, schedule
 from newsletter.mail.smtp import TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,13 @@ def create_weekly() -> None:
     edition = editions.create_weekly()
     state = "planned" if edition.created else "already planned"
     log.info("weekly digest %s %s", edition.digest.edition_key, state)
+
+
+@shared_task(name="digests.start_due")
+def start_due() -> None:
+    """Every minute: the scheduled special editions whose time has come leave, each once."""
+    for digest_id in schedule.start_due():
+        log.info("scheduled digest %s released", digest_id)
 
 
 @shared_task(name="digests.send_test", autoretry_for=(TemporaryFailure,), max_retries=3)

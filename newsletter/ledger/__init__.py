@@ -12,6 +12,7 @@ transitions (docs/delivery.md draws the state machine and the commit points C0 t
   reopen                 failed by the relay's fault → pending                           sending.py
   cancel_leftovers       pending rows of a cancelled digest → cancelled                  sending.py
   pause/resume/cancel    a digest's status, and its rows not yet handed over             digest.py
+  release_scheduled      a scheduled edition come due: released once, for its plan      digest.py
   finish_if_done         sending → finished when no row is open                          digest.py
   send_uncertain_again / settle_uncertain: a person's decision on uncertain rows         digest.py
   send_failed_again      failed → pending, a person's decision once the cause is fixed digest.py
@@ -28,6 +29,7 @@ from newsletter.ledger.digest import (
     cancel,
     finish_if_done,
     pause,
+    release_scheduled,
     resume,
     send_failed_again,
     send_uncertain_again,
@@ -70,6 +72,7 @@ __all__ = [
     "reclaim",
     "record",
     "release",
+    "release_scheduled",
     "release_owners",
     "reopen",
     "resume",

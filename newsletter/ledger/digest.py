@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from newsletter.ledger.rows import (
     CLAIMABLE,
     OPEN_DIGESTS,
+    at,
     deliveries,
     digests,
     give_back,
@@ -38,6 +39,23 @@ def _unhanded(digest_id: int) -> sa.ColumnElement[bool]:
         deliveries.c.digest_id == digest_id,
         deliveries.c.state == DeliveryState.SENDING.value,
         deliveries.c.handoff_at.is_(None),
+    )
+
+
+def release_scheduled(digest_id: int, *, now: datetime) -> bool:
+    """A scheduled edition whose time has come: still planned, never released → released
+    (planned_at set). True for the one caller that wins; it alone asks for the plan."""
+    return bool(
+        execute_dml(
+            digests.update()
+            .where(
+                digests.c.id == digest_id,
+                digests.c.status == DigestStatus.PLANNED.value,
+                digests.c.send_at <= at(now),
+                digests.c.planned_at.is_(None),
+            )
+            .values(planned_at=now)
+        ).rowcount
     )
 
 
