@@ -124,6 +124,7 @@ class DigestReport(BaseModel):
     pinned_article_id: int | None
     created_by: str | None
     created_at: str | None
+    send_at: str | None = Field(description="A scheduled edition's time to leave; null: at once.")
     planned_at: str | None
     finished_at: str | None
     counts: Counts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, g, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
@@ -15,10 +17,12 @@ from newsletter.delivery.progress import digest_report
 from newsletter.digests.editions import (
     Edition,
     EditionError,
+    check_send_at,
     create_special,
     create_weekly,
     parse_moment,
 )
+from newsletter.models import utcnow
 
 TAGS = ["digests"]
 
@@ -43,10 +47,16 @@ def create_digest() -> tuple[Response, int] | tuple[Response, int, dict[str, str
 
     201 with the new digest; 200 with the existing one when the edition already exists
     (this week's weekly, or a special with the same request key / Idempotency-Key header).
+    A special with `send_at` waits, `planned`, until that time; 422 when it is naive, past or
+    more than 366 days ahead.
     """
     wanted: DigestIn = request.context.json  # type: ignore[attr-defined]
     try:
-        edition = create_weekly() if wanted.kind == "weekly" else _special(wanted)
+        send_at = _send_at(wanted.send_at)
+    except EditionError as exc:
+        return jsonify(error="invalid", message=str(exc), errors={"send_at": str(exc)}), 422
+    try:
+        edition = create_weekly() if wanted.kind == "weekly" else _special(wanted, send_at)
     except EditionError as exc:
         return _error(str(exc)), 400
     except OverflowError:  # a date beyond year 9999 or before year 1 once in UTC
@@ -56,7 +66,19 @@ def create_digest() -> tuple[Response, int] | tuple[Response, int, dict[str, str
     return jsonify(report), (201 if edition.created else 200), location
 
 
-def _special(wanted: DigestIn) -> Edition:
+def _send_at(text: str | None) -> datetime | None:
+    """ISO 8601 with an offset, in the future and not absurdly far; else EditionError."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise EditionError("send_at is not an ISO 8601 date and time") from None
+    check_send_at(moment, now=utcnow())
+    return moment
+
+
+def _special(wanted: DigestIn, send_at: datetime | None) -> Edition:
     zone = current_app.config["TIMEZONE"]
     since, until = wanted.since, wanted.until
     return create_special(
@@ -67,6 +89,7 @@ def _special(wanted: DigestIn) -> Edition:
         pinned_article_id=wanted.pinned_article_id,
         created_by=g.editor.email,
         request_key=wanted.request_key or request.headers.get("Idempotency-Key") or None,
+        send_at=send_at,
     )
 
 

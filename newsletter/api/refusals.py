@@ -97,6 +97,7 @@ OUT_OF_RANGE = {
     "intro": f"must be at most {MAX_INTRO} characters",
     "since": "is not a date (YYYY-MM-DD or ISO 8601 date and time)",
     "until": "is not a date (YYYY-MM-DD or ISO 8601 date and time)",
+    "send_at": "is not an ISO 8601 date and time with a UTC offset",
     "regions": f"must name at most {MAX_REGIONS} regions",
 }
 WRONG_TYPE = {
@@ -106,6 +107,7 @@ WRONG_TYPE = {
     "intro": "intro must be text",
     "since": "since must be a date as text (YYYY-MM-DD or ISO 8601 date and time)",
     "until": "until must be a date as text (YYYY-MM-DD or ISO 8601 date and time)",
+    "send_at": "send_at must be an ISO 8601 date and time with a UTC offset, as text",
     "request_key": "request_key must be text",
 }
 RANGE_ERRORS = TOO_LONG | {"greater_than_equal", "less_than_equal"}

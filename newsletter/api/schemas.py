@@ -207,6 +207,14 @@ class DigestIn(Body):
         description="1-40 letters, digits, '-' or '_': the same key the same day makes one "
         "edition (or the Idempotency-Key header).",
     )
+    send_at: StrictStr | None = Field(
+        None,
+        max_length=MAX_DATE,
+        description="When a special edition leaves: ISO 8601 date and time with a UTC offset "
+        "(2026-12-01T08:00:00+01:00), in the future and within 366 days. Absent: at once. "
+        "Until then it stays `planned` and may be cancelled.",
+        examples=["2026-12-01T08:00:00+01:00"],
+    )
 
     @model_validator(mode="after")
     def _weekly_takes_nothing(self) -> DigestIn:

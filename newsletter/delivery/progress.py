@@ -170,6 +170,7 @@ def digest_report(digest_id: int) -> dict[str, Any] | None:
         "pinned_article_id": digest.pinned_article_id,
         "created_by": digest.created_by,
         "created_at": _iso(digest.created_at),
+        "send_at": _iso(digest.send_at),
         "planned_at": _iso(digest.planned_at),
         "finished_at": _iso(digest.finished_at),
         "counts": progress_of(digest).summary(),

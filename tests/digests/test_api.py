@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from newsletter.models import Editor, Subscriber, db
+from newsletter.models import Digest, Editor, Subscriber, db, utcnow
 from tests.support.smtp import SmtpSink
 
 
@@ -117,3 +119,40 @@ def test_digests_need_an_editors_token(client: FlaskClient, auth: dict[str, str]
     bad = {"Authorization": "Bearer nlt_not-a-token"}
     assert client.post("/api/v1/digests", json={}, headers=bad).status_code == 401
     assert client.get("/api/v1/digests/999", headers=auth).status_code == 404
+
+
+def test_a_special_edition_scheduled_through_the_api_waits_for_its_time(
+    client: FlaskClient, auth: dict[str, str], sample_articles: None, smtp_sink: SmtpSink
+) -> None:
+    send_at = (utcnow() + timedelta(hours=2)).astimezone(ZoneInfo("Europe/Paris"))
+
+    created = client.post(
+        "/api/v1/digests",
+        json={"regions": ["russie"], "since": "2022-05-01", "send_at": send_at.isoformat()},
+        headers=auth,
+    )
+
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "planned"
+    assert datetime.fromisoformat(created.json["send_at"]) == send_at
+    assert created.json["window"]["until"] == send_at.astimezone(UTC).isoformat()
+    assert smtp_sink.messages == []
+
+
+@pytest.mark.parametrize(
+    ("send_at", "reason"),
+    [
+        ("2026-12-01T08:00:00", "UTC offset"),
+        ("2020-12-01T08:00:00+01:00", "in the future"),
+        ("2999-12-01T08:00:00+01:00", "within 366 days"),
+        ("demain matin", "not an ISO 8601"),
+    ],
+)
+def test_a_naive_past_far_or_garbled_send_at_is_a_422_naming_the_field(
+    client: FlaskClient, auth: dict[str, str], send_at: str, reason: str
+) -> None:
+    refused = client.post("/api/v1/digests", json={"send_at": send_at}, headers=auth)
+
+    assert refused.status_code == 422
+    assert reason in refused.json["errors"]["send_at"]
+    assert db.session.execute(db.select(Digest)).first() is None
