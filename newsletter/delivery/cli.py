@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -46,6 +47,7 @@ digest = click.Group("digest", help="Digests: send an edition by hand, follow an
 @click.option("--until", help="Special only: end, YYYY-MM-DD (that day included) or ISO time.")
 @click.option("--intro", "intro_file", type=click.File(encoding="utf-8"), help="Special only.")
 @click.option("--pin", "pinned", type=int, help="Special only: id of the top story.")
+@click.option("--at", "send_at", help="Special only: send at this time (ISO, bare = TIMEZONE).")
 @click.option("--dry-run", is_flag=True, help="Print who would get how many articles; send none.")
 @click.option("--wait", is_flag=True, help="Wait until sending is over, printing progress.")
 @with_appcontext
@@ -56,12 +58,16 @@ def send(
     until: str | None,
     intro_file: TextIO | None,
     pinned: int | None,
+    send_at: str | None,
     dry_run: bool,
     wait: bool,
 ) -> None:
-    """Start the weekly digest (once per week) or a special edition."""
-    if not special and any(v is not None for v in (regions, since, until, intro_file, pinned)):
-        raise click.UsageError("--regions, --since, --until, --intro and --pin need --special")
+    """Start the weekly digest (once per week) or a special edition, now or --at a time."""
+    given = (regions, since, until, intro_file, pinned, send_at)
+    if not special and any(v is not None for v in given):
+        raise click.UsageError(
+            "--regions, --since, --until, --intro, --pin and --at need --special"
+        )
     zone = current_app.config["TIMEZONE"]
     try:
         options: dict[str, Any] = dict(
@@ -70,6 +76,7 @@ def send(
             until=parse_moment(until, timezone=zone, end_of_day=True) if until else None,
             intro=intro_file.read() if intro_file else None,
             pinned_article_id=pinned,
+            send_at=parse_moment(send_at, timezone=zone) if send_at else None,
         )
         if dry_run:
             draft = special_draft(**options) if special else weekly_draft()
@@ -82,6 +89,8 @@ def send(
     made = edition.digest
     verb = "Planned" if edition.created else "Already planned:"
     click.echo(f"{verb} digest {made.id} ({made.edition_key})")
+    if made.send_at is not None:
+        click.echo(f"It leaves at {made.send_at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}.")
     if wait:
         _follow(made.id, _print_round)
     else:

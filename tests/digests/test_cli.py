@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from newsletter.models import Digest, Subscriber, db
+from newsletter.models import Digest, Subscriber, db, utcnow
 from tests.support.smtp import SmtpSink
 
 
@@ -124,3 +125,24 @@ def test_the_digest_group_lists_every_command_and_status_can_watch(app: Flask) -
     for name in ("send", "status", "pause", "resume", "cancel", "uncertain"):
         assert name in commands, listed.output
     assert "--watch" in status.output
+
+
+def test_a_special_edition_sent_at_a_time_waits_planned_and_says_when_it_leaves(
+    app: Flask, sample_articles: None, smtp_sink: SmtpSink
+) -> None:
+    result = run(
+        app, "send", "--special", "--since", "2022-05-01", "--at", "2999-01-01T08:00+01:00"
+    )
+    assert result.exit_code == 2 and "within 366 days" in result.output
+
+    result = run(app, "send", "--special", "--since", "2022-05-01", "--at", _tomorrow_at_eight())
+
+    assert result.exit_code == 0, result.output
+    assert "It leaves at " in result.output and " 08:00 " in result.output
+    [made] = digests()
+    assert made.status.value == "planned" and made.send_at is not None
+    assert smtp_sink.messages == []
+
+
+def _tomorrow_at_eight() -> str:
+    return f"{(utcnow() + timedelta(days=1)).date().isoformat()}T08:00"
