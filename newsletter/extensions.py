@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, g, request
-from flask_babel import Babel, get_locale
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, get_locale, refresh
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -16,6 +16,8 @@ from newsletter.models import db
 from newsletter.web import limit_storage  # noqa: F401 - registers the newsletter+sqlite scheme
 
 LANGUAGES = ("fr", "en")
+# Where an editor's choice of console language is kept: the Flask session, no database row.
+CONSOLE_LANGUAGE_KEY = "console_language"
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 migrate = Migrate(directory=MIGRATIONS_DIR)
@@ -25,10 +27,27 @@ babel = Babel()
 
 
 def select_locale() -> str:
+    """The console's language for /admin pages, else the reader's (reader_locale)."""
+    if not has_request_context():
+        return "fr"  # the command line and the workers: French, the newsroom's language
+    if request.blueprint == "admin":
+        return console_locale()
+    return reader_locale()
+
+
+def reader_locale() -> str:
     """The reader's explicit choice (?lang= or g.language set by a view), else the browser's."""
     chosen = getattr(g, "language", None) or request.args.get("lang")
     if chosen in LANGUAGES:
         return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
+
+
+def console_locale() -> str:
+    """The editor's choice from the console's menu, else the browser's; French by default."""
+    chosen = session.get(CONSOLE_LANGUAGE_KEY)
+    if chosen in LANGUAGES:
+        return str(chosen)
     return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
 
 
@@ -43,6 +62,9 @@ def init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     app.jinja_env.globals["get_locale"] = get_locale
+    # Flask-Babel caches the locale on `g`, which outlives a request when an app context was
+    # already pushed (tests, the CLI): each request chooses its language afresh.
+    app.before_request(refresh)
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # type: ignore[no-untyped-def]

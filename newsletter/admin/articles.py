@@ -6,6 +6,8 @@ The feeds' pages live in admin/feeds.py, imported here so that the app needs no 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
@@ -15,44 +17,51 @@ from wtforms.validators import DataRequired, Length, Optional, url
 
 import newsletter.admin.feeds  # noqa: F401 - its routes attach to admin.bp
 from newsletter.admin.articles_list import count_awaiting_region, find_articles, read_filters
+from newsletter.admin.labels import language, region_name
 from newsletter.admin.views import bp, login_required
 from newsletter.ingest.articles import assign_regions, edit_article
 from newsletter.ingest.page import PageError, queue_import
 from newsletter.models import Article, Feed, PageImport, Region, Section, db
 from newsletter.models.article import SECTION_LABELS
 
-OUTCOMES = {"created": "importé", "updated": "mis à jour", "unchanged": "déjà à jour"}
+OUTCOMES = {
+    "created": _l("imported"),
+    "updated": _l("updated"),
+    "unchanged": _l("already up to date"),
+}
 RECENT_IMPORTS = 10
 
 
 class ImportForm(FlaskForm):  # type: ignore[misc]
     url = URLField(
-        "Adresse de la page", validators=[Optional(), Length(max=2000), url(require_tld=False)]
+        _l("Page address"),
+        validators=[Optional(), Length(max=2000), url(require_tld=False)],
     )
-    page = FileField("ou fichier HTML enregistré")
+    page = FileField(_l("or a saved HTML file"))
 
 
 class RegionsForm(FlaskForm):  # type: ignore[misc]
-    regions = SelectMultipleField("Régions", validators=[DataRequired("Choisissez une région.")])
+    regions = SelectMultipleField(_l("Regions"), validators=[DataRequired(_l("Choose a region."))])
 
 
-SECTION_CHOICES = [(section.value, labels["fr"]) for section, labels in SECTION_LABELS.items()]
-NO_SECTION = SelectChoice("", "Aucune")
+def section_choices() -> list[tuple[str, str]]:
+    """(value, name) of every section, named in the console's language."""
+    return [(section.value, labels[language()]) for section, labels in SECTION_LABELS.items()]
+
+
+def _section_select_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _("None")), *(SelectChoice(*pair) for pair in section_choices())]
 
 
 class ArticleForm(FlaskForm):  # type: ignore[misc]
-    regions = SelectMultipleField("Régions", validators=[DataRequired("Choisissez une région.")])
-    section = SelectField(
-        "Rubrique",
-        choices=[NO_SECTION, *(SelectChoice(*pair) for pair in SECTION_CHOICES)],
-        default="",
-    )
+    regions = SelectMultipleField(_l("Regions"), validators=[DataRequired(_l("Choose a region."))])
+    section = SelectField(_l("Section"), choices=_section_select_choices, default="")
 
 
 def _regions() -> list[tuple[str, str]]:
     """(slug, name) in menu order, for the templates' checkboxes and menus."""
     regions = db.session.execute(db.select(Region).order_by(Region.position)).scalars()
-    return [(region.slug, region.name_fr) for region in regions]
+    return [(region.slug, region_name(region.slug)) for region in regions]
 
 
 def _region_choices() -> list[SelectChoice]:
@@ -75,7 +84,7 @@ def articles() -> str:
         found=find_articles(read.filters, read.page),
         feeds=feeds,
         regions=_regions(),
-        sections=SECTION_CHOICES,
+        sections=section_choices(),
         awaiting=count_awaiting_region(),
         import_form=ImportForm(),
         imports=list(imports),
@@ -109,8 +118,15 @@ def article_save(article_id: int) -> Response | tuple[str, int]:
         article = edit_article(article_id, region_slugs=form.regions.data, section=section)
     except LookupError:
         abort(404)
-    names = ", ".join(region.name_fr for region in article.regions)
-    flash(f"Article enregistré : {names} ; rubrique {_section_name(section)}.", "success")
+    names = ", ".join(region_name(region.slug) for region in article.regions)
+    flash(
+        _(
+            "Article saved: %(regions)s; section %(section)s.",
+            regions=names,
+            section=_section_name(section),
+        ),
+        "success",
+    )
     return redirect(url_for("admin.article_edit", article_id=article_id), code=303)
 
 
@@ -122,12 +138,12 @@ def _edit_page(article: Article, form: ArticleForm) -> str:
 
 
 def _section_name(section: Section | None) -> str:
-    return SECTION_LABELS[section]["fr"] if section else "aucune"
+    return SECTION_LABELS[section][language()] if section else _("none")
 
 
 @bp.app_template_filter("section_name")
 def section_name(section: Section | None) -> str:
-    return SECTION_LABELS[section]["fr"] if section else "—"
+    return SECTION_LABELS[section][language()] if section else "—"
 
 
 @bp.post("/articles/import")
@@ -151,7 +167,8 @@ def import_article() -> Response:
         else:
             raise PageError("give the page's address or a saved HTML file")
     except PageError as exc:
-        flash(f"Import impossible : {exc}", "error")
+        # The reason is the ingest's own words, in English like its other refusals.
+        flash(_("Import failed: %(reason)s", reason=exc), "error")
         return redirect(url_for("admin.articles"))
     return redirect(url_for("admin.page_import", import_id=queued.id), code=303)
 
@@ -175,10 +192,10 @@ def set_regions(article_id: int) -> Response:
     try:
         article = assign_regions(article_id, form.regions.data)
     except LookupError:
-        flash("Cet article n’existe plus.", "error")
+        flash(_("This article no longer exists."), "error")
         return redirect(url_for("admin.articles"))
-    names = ", ".join(region.name_fr for region in article.regions)
-    flash(f"Régions de « {article.title} » : {names}.", "success")
+    names = ", ".join(region_name(region.slug) for region in article.regions)
+    flash(_("Regions of “%(title)s”: %(regions)s.", title=article.title, regions=names), "success")
     # Back to those still waiting: the editor goes on with the next one.
     return redirect(url_for("admin.articles", sans_region="1"))
 
@@ -187,4 +204,7 @@ def _flash_errors(form: FlaskForm) -> None:
     for field, messages in form.errors.items():
         label = getattr(getattr(form, field, None), "label", None)
         for message in messages:
-            flash(f"{label.text if label else field} : {message}", "error")
+            flash(
+                _("%(field)s: %(message)s", field=label.text if label else field, message=message),
+                "error",
+            )

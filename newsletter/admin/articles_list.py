@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -67,17 +68,17 @@ def read_filters(args: MultiDict[str, str], *, feed_ids: set[int]) -> ReadFilter
     notices: list[str] = []
     region = args.get("region", "").strip() or None
     if region is not None and region not in REGION_SLUGS:
-        notices.append(f"Région inconnue « {_cut(region)} » : filtre ignoré.")
+        notices.append(_("Unknown region “%(value)s”: filter ignored.", value=_cut(region)))
         region = None
     section_value = args.get("section", "").strip()
     section = next((s for s in Section if s.value == section_value), None)
     if section_value and section is None:
-        notices.append(f"Rubrique inconnue « {_cut(section_value)} » : filtre ignoré.")
+        notices.append(_("Unknown section “%(value)s”: filter ignored.", value=_cut(section_value)))
     feed_id = _feed_arg(args.get("feed", "").strip(), feed_ids, notices)
-    since = _day_arg(args.get("du", ""), "Du", notices)
-    until = _day_arg(args.get("au", ""), "Au", notices)
+    since = _day_arg(args.get("du", ""), _("From"), notices)
+    until = _day_arg(args.get("au", ""), _("To"), notices)
     if since and until and since > until:
-        notices.append("La période est inversée : la date « Du » suit la date « Au ».")
+        notices.append(_("The period is reversed: the “From” date comes after the “To” date."))
     page = _page_arg(args.get("page", "1"), notices)
     filters = ArticleFilters(
         search=" ".join(args.get("q", "").split())[:MAX_SEARCH],
@@ -101,7 +102,7 @@ def _feed_arg(raw: str, feed_ids: set[int], notices: list[str]) -> int | None:
         return None
     if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) in feed_ids:
         return int(raw)
-    notices.append(f"Flux inconnu « {_cut(raw)} » : filtre ignoré.")
+    notices.append(_("Unknown feed “%(value)s”: filter ignored.", value=_cut(raw)))
     return None
 
 
@@ -114,7 +115,13 @@ def _day_arg(raw: str, label: str, notices: list[str]) -> date | None:
     except ValueError:
         day = None
     if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        notices.append(f"{label} : date illisible « {_cut(raw)} » (attendu : AAAA-MM-JJ).")
+        notices.append(
+            _(
+                "%(label)s: unreadable date “%(value)s” (expected: YYYY-MM-DD).",
+                label=label,
+                value=_cut(raw),
+            )
+        )
         return None
     return day
 
@@ -122,7 +129,9 @@ def _day_arg(raw: str, label: str, notices: list[str]) -> date | None:
 def _page_arg(raw: str, notices: list[str]) -> int:
     number = page_number(raw)
     if number is None:
-        notices.append(f"Numéro de page illisible « {_cut(raw.strip())} » : première page.")
+        notices.append(
+            _("Unreadable page number “%(value)s”: first page.", value=_cut(raw.strip()))
+        )
     return number or 1
 
 

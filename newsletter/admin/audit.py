@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import lazy_gettext as _l
+
 from newsletter.models import Editor, db
 from newsletter.models.editor import AuditEntry
 
@@ -32,28 +34,30 @@ class AuditAction(enum.StrEnum):
     READER_UNSUBSCRIBED = "reader_unsubscribed"
     READER_ERASED = "reader_erased"
     SUPPRESSION_LIFTED = "suppression_lifted"
+    READERS_IMPORTED = "readers_imported"
 
 
 LABELS = {
-    AuditAction.ACCOUNT_CREATED: "Compte créé",
-    AuditAction.ACCOUNT_DEACTIVATED: "Compte désactivé",
-    AuditAction.ACCOUNT_REACTIVATED: "Compte réactivé",
-    AuditAction.ROLE_CHANGED: "Rôle changé",
-    AuditAction.PASSWORD_RESET: "Mot de passe réinitialisé",
-    AuditAction.PASSWORD_CHANGED: "Mot de passe changé par son titulaire",
-    AuditAction.TOKEN_CREATED: "Jeton d’API créé",
-    AuditAction.TOKEN_REVOKED: "Jeton d’API révoqué",
-    AuditAction.SPECIAL_EDITION_CREATED: "Édition spéciale lancée",
-    AuditAction.EDITION_PAUSED: "Envoi mis en pause",
-    AuditAction.EDITION_RESUMED: "Envoi repris",
-    AuditAction.EDITION_CANCELLED: "Envoi annulé",
-    AuditAction.FAILED_SENT_AGAIN: "Envois en échec renvoyés",
-    AuditAction.UNCERTAIN_SENT_AGAIN: "Envois incertains renvoyés",
-    AuditAction.UNCERTAIN_SETTLED: "Envois incertains confirmés par le journal du relais",
-    AuditAction.TEST_SENT: "Envoi de test",
-    AuditAction.READER_UNSUBSCRIBED: "Lecteur désinscrit",
-    AuditAction.READER_ERASED: "Lecteur effacé",
-    AuditAction.SUPPRESSION_LIFTED: "Blocage d’une adresse levé",
+    AuditAction.ACCOUNT_CREATED: _l("Account created"),
+    AuditAction.ACCOUNT_DEACTIVATED: _l("Account deactivated"),
+    AuditAction.ACCOUNT_REACTIVATED: _l("Account reactivated"),
+    AuditAction.ROLE_CHANGED: _l("Role changed"),
+    AuditAction.PASSWORD_RESET: _l("Password reset"),
+    AuditAction.PASSWORD_CHANGED: _l("Password changed by its holder"),
+    AuditAction.TOKEN_CREATED: _l("API token created"),
+    AuditAction.TOKEN_REVOKED: _l("API token revoked"),
+    AuditAction.SPECIAL_EDITION_CREATED: _l("Special edition started"),
+    AuditAction.EDITION_PAUSED: _l("Sending paused"),
+    AuditAction.EDITION_RESUMED: _l("Sending resumed"),
+    AuditAction.EDITION_CANCELLED: _l("Sending cancelled"),
+    AuditAction.FAILED_SENT_AGAIN: _l("Failed letters sent again"),
+    AuditAction.UNCERTAIN_SENT_AGAIN: _l("Uncertain letters sent again"),
+    AuditAction.UNCERTAIN_SETTLED: _l("Uncertain letters confirmed by the relay's log"),
+    AuditAction.TEST_SENT: _l("Test letter sent"),
+    AuditAction.READER_UNSUBSCRIBED: _l("Reader unsubscribed"),
+    AuditAction.READER_ERASED: _l("Reader erased"),
+    AuditAction.SUPPRESSION_LIFTED: _l("Address block lifted"),
+    AuditAction.READERS_IMPORTED: _l("Readers imported from a CSV file"),
 }
 
 
@@ -70,9 +74,10 @@ def record(editor: Editor | None, action: AuditAction, detail: str = "") -> Audi
 
 
 def label(action: str) -> str:
-    """The French words for an action; an unknown one (a newer release's) as it is stored."""
+    """The words for an action in the console's language; an unknown one (a newer release's)
+    as it is stored. The entries' details are kept as they were written."""
     try:
-        return LABELS[AuditAction(action)]
+        return str(LABELS[AuditAction(action)])
     except ValueError:
         return action
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
@@ -22,9 +25,9 @@ from newsletter.delivery.uncertain import message_ids_in, send_again, settle_fro
 from newsletter.models import Digest, db
 
 REFUSED = {
-    "pause": "Impossible de mettre en pause cet envoi",
-    "resume": "Impossible de reprendre cet envoi",
-    "cancel": "Impossible d’annuler cet envoi",
+    "pause": _l("This sending cannot be paused: the edition is %(status)s."),
+    "resume": _l("This sending cannot be resumed: the edition is %(status)s."),
+    "cancel": _l("This sending cannot be cancelled: the edition is %(status)s."),
 }
 
 
@@ -33,7 +36,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
 
 
 class SettleForm(FlaskForm):  # type: ignore[misc]
-    log = TextAreaField("Journal du relais", validators=[DataRequired()])
+    log = TextAreaField(_l("Relay's log"), validators=[DataRequired()])
 
 
 def _posted_digest(digest_id: int) -> Digest:
@@ -46,6 +49,7 @@ def _posted_digest(digest_id: int) -> Digest:
 
 def _audit(action: AuditAction, digest_id: int, detail: str = "") -> None:
     # The delivery engine committed its change: the log's entry follows in a commit of its own.
+    # Details are stored words, in the newsroom's French whatever the console's language.
     record(g.editor, action, f"édition {digest_id}" + (f" : {detail}" if detail else ""))
     db.session.commit()
 
@@ -55,12 +59,9 @@ def _back(digest_id: int) -> Response:
 
 
 def _refused(digest: Digest, action: str) -> None:
-    # The engine's reason is in English for the logs; the editor reads the status in French.
+    # The engine's reason is in English for the logs; the editor reads the status in words.
     db.session.expire(digest)
-    flash(
-        f"{REFUSED[action]} : l’édition est {status_label(digest.status)}.",
-        "error",
-    )
+    flash(REFUSED[action] % {"status": status_label(digest.status)}, "error")
 
 
 @bp.post("/digests/<int:digest_id>/pause")
@@ -74,8 +75,10 @@ def digest_pause(digest_id: int) -> Response:
     else:
         _audit(AuditAction.EDITION_PAUSED, digest_id)
         flash(
-            "Envoi mis en pause : les lettres déjà remises au serveur partent, "
-            "les autres attendent la reprise.",
+            _(
+                "Sending paused: the letters already handed to the server go out, "
+                "the others wait for it to resume."
+            ),
             "success",
         )
     return _back(digest_id)
@@ -91,7 +94,7 @@ def digest_resume(digest_id: int) -> Response:
         _refused(digest, "resume")
     else:
         _audit(AuditAction.EDITION_RESUMED, digest_id)
-        flash("Envoi repris : les lettres en attente partent.", "success")
+        flash(_("Sending resumed: the waiting letters go out."), "success")
     return _back(digest_id)
 
 
@@ -122,7 +125,14 @@ def digest_cancel(digest_id: int) -> Response:
         _refused(digest, "cancel")
     else:
         _audit(AuditAction.EDITION_CANCELLED, digest_id, f"{cancelled} lettre(s) arrêtée(s)")
-        flash(f"Envoi annulé : {cancelled} lettre(s) ne partiront pas.", "success")
+        flash(
+            ngettext(
+                "Sending cancelled: %(num)d letter will not go out.",
+                "Sending cancelled: %(num)d letters will not go out.",
+                cancelled,
+            ),
+            "success",
+        )
     return _back(digest_id)
 
 
@@ -133,32 +143,35 @@ def digest_settle_uncertain(digest_id: int) -> Response:
     db.get_or_404(Digest, digest_id)
     form = SettleForm()
     if not form.validate_on_submit():
-        flash("Collez des lignes du journal du relais (avec les Message-ID).", "error")
+        flash(_("Paste lines of the relay's log (with the Message-IDs)."), "error")
     else:
         lines = (form.log.data or "").splitlines()
         count = settle_from_log(digest_id, message_ids_in(lines), source=f"({g.editor.email})")
         _audit(AuditAction.UNCERTAIN_SETTLED, digest_id, f"{count} confirmé(s)")
-        flash(f"{count} envoi(s) incertain(s) confirmé(s) par le journal du relais.", "success")
+        flash(
+            ngettext(
+                "%(num)d uncertain letter confirmed by the relay's log.",
+                "%(num)d uncertain letters confirmed by the relay's log.",
+                count,
+            ),
+            "success",
+        )
     return _back(digest_id)
 
 
 @bp.post("/digests/<int:digest_id>/uncertain/send-again")
 @login_required
 def digest_send_uncertain_again(digest_id: int) -> Response:
-    return _send_again(digest_id, send_again, AuditAction.UNCERTAIN_SENT_AGAIN, "incertain(s)")
+    return _send_again(digest_id, send_again, AuditAction.UNCERTAIN_SENT_AGAIN)
 
 
 @bp.post("/digests/<int:digest_id>/failed/send-again")
 @login_required
 def digest_send_failed_again(digest_id: int) -> Response:
-    return _send_again(
-        digest_id, control.send_failed_again, AuditAction.FAILED_SENT_AGAIN, "en échec"
-    )
+    return _send_again(digest_id, control.send_failed_again, AuditAction.FAILED_SENT_AGAIN)
 
 
-def _send_again(
-    digest_id: int, how: Callable[[int], int], action: AuditAction, rows: str
-) -> Response:
+def _send_again(digest_id: int, how: Callable[[int], int], action: AuditAction) -> Response:
     """Rows in a final state sent again (the delivery engine's `how`), said and logged."""
     digest = _posted_digest(digest_id)
     try:
@@ -166,10 +179,24 @@ def _send_again(
     except NotAllowed:
         db.session.expire(digest)
         flash(
-            f"Impossible de renvoyer : l’édition est {status_label(digest.status)}.",
+            _("Cannot send again: the edition is %(status)s.", status=status_label(digest.status)),
             "error",
         )
     else:
         _audit(action, digest_id, f"{count} renvoyé(s)")
-        flash(f"{count} envoi(s) {rows} renvoyé(s), sous les mêmes Message-ID.", "success")
+        flash(_sent_again(action, count), "success")
     return _back(digest_id)
+
+
+def _sent_again(action: AuditAction, count: int) -> str:
+    if action is AuditAction.UNCERTAIN_SENT_AGAIN:
+        return ngettext(
+            "%(num)d uncertain letter sent again, under the same Message-ID.",
+            "%(num)d uncertain letters sent again, under the same Message-IDs.",
+            count,
+        )
+    return ngettext(
+        "%(num)d failed letter sent again, under the same Message-ID.",
+        "%(num)d failed letters sent again, under the same Message-IDs.",
+        count,
+    )

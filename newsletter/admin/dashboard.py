@@ -3,13 +3,17 @@ error, articles awaiting a region, and what the next weekly edition would send n
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from newsletter.admin import overview
 from newsletter.admin.charts import Series, bar_chart, line_chart
+from newsletter.admin.labels import language, region_name
 from newsletter.admin.report import sent_and_failed
 from newsletter.admin.views import bp, login_required
 from newsletter.models import REGIONS, Article, Digest, db
@@ -22,23 +26,30 @@ def _count(statement: sa.Select[Any]) -> int:
 
 
 READER_STATUSES = (
-    ("confirmed", "confirmés"),
-    ("pending", "en attente de confirmation"),
-    ("unsubscribed", "désabonnés"),
-    ("bounced", "adresses en échec"),
-    ("complained", "plaintes"),
+    ("confirmed", _l("confirmed")),
+    ("pending", _l("awaiting confirmation")),
+    ("unsubscribed", _l("unsubscribed readers")),
+    ("bounced", _l("bouncing addresses")),
+    ("complained", _l("complaints")),
 )
+
+
+def _week_label(monday: date) -> str:
+    """ "1/12" in French, "12/1" in English: short, for the chart's axis and the table."""
+    if language() == "en":
+        return f"{monday.month}/{monday.day}"
+    return f"{monday.day}/{monday.month}"
 
 
 @bp.get("/")
 @login_required
 def dashboard() -> str:
-    known = {slug: name for slug, name, _ in REGIONS}
+    known = {slug: region_name(slug) for slug, _fr, _en in REGIONS}
     region = request.args.get("region", "")
     region = region if region in known else ""
     flows = overview.weekly_flows(region=region or None)
-    series = [Series(label, tuple(flows.counts[key])) for key, label, _ in overview.FLOWS]
-    week_labels = [f"{week.day}/{week.month}" for week in flows.weeks]
+    series = [Series(str(label), tuple(flows.counts[key])) for key, label, _k in overview.FLOWS]
+    week_labels = [_week_label(week) for week in flows.weeks]
     per_region = overview.confirmed_per_region()
     digests = (
         db.session.execute(sa.select(Digest).order_by(Digest.id.desc()).limit(LAST_EDITIONS))
@@ -50,16 +61,16 @@ def dashboard() -> str:
         statuses=READER_STATUSES,
         readers=overview.readers_by_status(),
         articles=_count(sa.select(sa.func.count()).select_from(Article)),
-        regions=[(slug, name) for slug, name, _ in REGIONS],
+        regions=list(known.items()),
         region=region,
         region_name=known.get(region),
         flows=flows,
-        flow_labels=[(key, label) for key, label, _ in overview.FLOWS],
+        flow_labels=[(key, label) for key, label, _k in overview.FLOWS],
         week_labels=week_labels,
-        flows_chart=line_chart("Lecteurs par semaine", week_labels, series),
+        flows_chart=line_chart(_("Readers per week"), week_labels, series),
         per_region=per_region,
         region_chart=bar_chart(
-            "Lecteurs confirmés par région", [(r.name_fr, n) for r, n in per_region]
+            _("Confirmed readers per region"), [(region_name(r.slug), n) for r, n in per_region]
         ),
         feeds_in_error=overview.feeds_in_error(),
         awaiting=overview.awaiting_region(),

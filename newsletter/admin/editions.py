@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from newsletter.admin.controls import ActionForm, SettleForm
@@ -43,7 +44,7 @@ def digest_list() -> str:
 def _page_arg() -> int:
     number = page_number(request.args.get("page", "1"))
     if number is None:
-        abort(400, description="page : un numéro de page est attendu.")
+        abort(400, description=_("page: a page number is expected."))
     return number
 
 

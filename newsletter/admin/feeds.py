@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import URLField
@@ -12,17 +15,17 @@ from newsletter.admin.views import bp, login_required
 from newsletter.ingest.polling import add_feed, poll_now, remove_feed, set_feed_active
 from newsletter.models import Article, Feed, db
 
-GONE = "Ce flux n’existe plus."
-NOT_HTTP = "une adresse web en http:// ou https:// est attendue."
+GONE = _l("This feed no longer exists.")
+NOT_HTTP = _l("a web address starting with http:// or https:// is expected.")
 
 
 class FeedForm(FlaskForm):  # type: ignore[misc]
     # 2000: the column's size (models/article.py).
     url = URLField(
-        "Adresse du flux",
+        _l("Feed address"),
         validators=[
-            DataRequired("Donnez l’adresse du flux."),
-            Length(max=2000, message="2000 caractères au plus."),
+            DataRequired(_l("Give the feed's address.")),
+            Length(max=2000, message=_l("2000 characters at most.")),
             url(require_tld=False, message=NOT_HTTP),
         ],
     )
@@ -57,18 +60,20 @@ def add_feed_view() -> Response:
     form = FeedForm()
     if not form.validate_on_submit():
         for message in form.url.errors:
-            flash(f"Adresse du flux : {message}", "error")
+            flash(_("Feed address: %(message)s", message=message), "error")
         return _back()
     try:
         feed, created = add_feed(form.url.data)
     except ValueError:
         # add_feed's own check, for a URL the form's validator let through.
-        flash(f"Adresse du flux : {NOT_HTTP}", "error")
+        flash(_("Feed address: %(message)s", message=NOT_HTTP), "error")
         return _back()
     if created:
-        flash(f"Flux ajouté : {feed.url}. Il sera relevé au prochain tour.", "success")
+        flash(
+            _("Feed added: %(url)s. It will be polled on the next round.", url=feed.url), "success"
+        )
     else:
-        flash(f"Flux déjà enregistré (et actif) : {feed.url}", "success")
+        flash(_("Feed already registered (and active): %(url)s", url=feed.url), "success")
     return _back()
 
 
@@ -78,9 +83,9 @@ def feed_pause(feed_id: int) -> Response:
     try:
         feed = set_feed_active(feed_id, active=False)
     except LookupError:
-        flash(GONE, "error")
+        flash(str(GONE), "error")
     else:
-        flash(f"Flux en pause : {_name(feed)}. Ses articles restent.", "success")
+        flash(_("Feed paused: %(name)s. Its articles stay.", name=_name(feed)), "success")
     return _back()
 
 
@@ -90,9 +95,12 @@ def feed_resume(feed_id: int) -> Response:
     try:
         feed = set_feed_active(feed_id, active=True)
     except LookupError:
-        flash(GONE, "error")
+        flash(str(GONE), "error")
     else:
-        flash(f"Flux repris : {_name(feed)}. Il sera relevé au prochain tour.", "success")
+        flash(
+            _("Feed resumed: %(name)s. It will be polled on the next round.", name=_name(feed)),
+            "success",
+        )
     return _back()
 
 
@@ -102,11 +110,14 @@ def feed_poll(feed_id: int) -> Response:
     try:
         feed = poll_now(feed_id)
     except LookupError:
-        flash(GONE, "error")
+        flash(str(GONE), "error")
     except ValueError:
-        flash("Ce flux est en pause : reprenez-le avant de le relever.", "error")
+        flash(_("This feed is paused: resume it before polling it."), "error")
     else:
-        flash(f"Relevé demandé : {_name(feed)}. Son résultat paraîtra dans ce tableau.", "success")
+        flash(
+            _("Poll requested: %(name)s. Its result will show in this table.", name=_name(feed)),
+            "success",
+        )
     return _back()
 
 
@@ -118,18 +129,20 @@ def feed_remove(feed_id: int) -> Response:
     try:
         detached = remove_feed(feed_id)
     except LookupError:
-        flash(GONE, "error")
+        flash(str(GONE), "error")
     else:
-        flash(f"Flux supprimé : {name} ; {_kept(detached)}.", "success")
+        flash(_("Feed removed: %(name)s; %(kept)s.", name=name, kept=_kept(detached)), "success")
     return _back()
 
 
 def _kept(detached: int) -> str:
     if detached == 0:
-        return "il n’avait aucun article"
-    if detached == 1:
-        return "son article reste, sans flux"
-    return f"ses {detached} articles restent, sans flux"
+        return _("it had no article")
+    return ngettext(
+        "its article stays, without a feed",
+        "its %(num)d articles stay, without a feed",
+        detached,
+    )
 
 
 def _name(feed: Feed) -> str:

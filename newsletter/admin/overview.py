@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
+from newsletter.admin.labels import region_name
 from newsletter.digests.dry_run import dry_run
 from newsletter.digests.editions import weekly_draft
 from newsletter.models import (
@@ -29,10 +31,10 @@ from newsletter.models import (
 WEEKS = 12
 # What each line of the chart counts: the consent events that move a reader in or out.
 FLOWS = (
-    ("confirmed", "Confirmés", (ConsentKind.CONFIRM, ConsentKind.IMPORT)),
-    ("unsubscribed", "Désabonnés", (ConsentKind.UNSUBSCRIBE,)),
-    ("bounced", "Adresses en échec", (ConsentKind.BOUNCE,)),
-    ("complained", "Plaintes", (ConsentKind.COMPLAINT,)),
+    ("confirmed", _l("Confirmed"), (ConsentKind.CONFIRM, ConsentKind.IMPORT)),
+    ("unsubscribed", _l("Unsubscribed"), (ConsentKind.UNSUBSCRIBE,)),
+    ("bounced", _l("Bouncing addresses"), (ConsentKind.BOUNCE,)),
+    ("complained", _l("Complaints"), (ConsentKind.COMPLAINT,)),
 )
 
 
@@ -143,11 +145,11 @@ def next_weekly() -> NextWeekly:
     window = _window_articles(draft.window_start, draft.window_end)
     for slug in window:
         window_counts[slug] += 1
-    names = db.session.execute(sa.select(Region.slug, Region.name_fr).order_by(Region.position))
+    slugs = db.session.execute(sa.select(Region.slug).order_by(Region.position)).scalars()
     return NextWeekly(
         readers=sum(r.readers for r in rows if r.articles),
         without_news=sum(r.readers for r in rows if not r.articles),
-        articles=[(name, window_counts[slug]) for slug, name in names],
+        articles=[(region_name(slug), window_counts[slug]) for slug in slugs],
     )
 
 

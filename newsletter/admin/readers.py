@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from typing import IO
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from newsletter.admin.audit import AuditAction, record
-from newsletter.admin.labels import REGION_NAMES
+from newsletter.admin.labels import REGION_NAMES, region_name
 from newsletter.admin.readers_search import (
     LANGUAGE_LABELS,
     STATUS_LABELS,
@@ -44,31 +46,31 @@ from newsletter.subscriptions.service import (
 )
 
 CONSENT_LABELS = {
-    ConsentKind.SUBSCRIBE: "inscription",
-    ConsentKind.CONFIRM: "confirmation",
-    ConsentKind.CHANGE: "choix modifiés",
-    ConsentKind.PAUSE: "pause",
-    ConsentKind.RESUME: "reprise",
-    ConsentKind.UNSUBSCRIBE: "désinscription",
-    ConsentKind.ERASE: "effacement",
-    ConsentKind.IMPORT: "import",
-    ConsentKind.BOUNCE: "adresse en échec",
-    ConsentKind.COMPLAINT: "plainte pour spam",
+    ConsentKind.SUBSCRIBE: _l("subscription"),
+    ConsentKind.CONFIRM: _l("confirmation"),
+    ConsentKind.CHANGE: _l("choices changed"),
+    ConsentKind.PAUSE: _l("pause"),
+    ConsentKind.RESUME: _l("resumption"),
+    ConsentKind.UNSUBSCRIBE: _l("unsubscription"),
+    ConsentKind.ERASE: _l("erasure"),
+    ConsentKind.IMPORT: _l("import"),
+    ConsentKind.BOUNCE: _l("bouncing address"),
+    ConsentKind.COMPLAINT: _l("spam complaint"),
 }
 DELIVERY_LABELS = {
-    DeliveryState.PENDING: "en attente",
-    DeliveryState.SENDING: "en cours d’envoi",
-    DeliveryState.SENT: "envoyée",
-    DeliveryState.DEFERRED: "différée",
-    DeliveryState.FAILED: "en échec",
-    DeliveryState.SKIPPED: "sautée",
-    DeliveryState.UNCERTAIN: "incertaine",
-    DeliveryState.EXPIRED: "expirée",
-    DeliveryState.CANCELLED: "annulée",
+    DeliveryState.PENDING: _l("waiting"),
+    DeliveryState.SENDING: _l("sending"),
+    DeliveryState.SENT: _l("sent"),
+    DeliveryState.DEFERRED: _l("deferred"),
+    DeliveryState.FAILED: _l("failed"),
+    DeliveryState.SKIPPED: _l("skipped"),
+    DeliveryState.UNCERTAIN: _l("uncertain"),
+    DeliveryState.EXPIRED: _l("expired"),
+    DeliveryState.CANCELLED: _l("cancelled"),
 }
 LAST_DELIVERIES = 20
 EXPORT_CHUNK = 64 * 1024
-GONE = "Ce lecteur n’existe plus."
+GONE = _l("This reader no longer exists.")
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -77,13 +79,13 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
 
 @bp.app_template_filter("reader_status")
 def reader_status(status: SubscriberStatus | str) -> str:
-    return STATUS_LABELS.get(SubscriberStatus(status), str(status))
+    return str(STATUS_LABELS.get(SubscriberStatus(status), status))
 
 
 @bp.app_template_filter("reader_regions")
 def reader_regions(slugs: list[str]) -> str:
     """A reader's regions by name in menu order (not labels.region_names: none is none here)."""
-    return ", ".join(REGION_NAMES.get(slug, slug) for slug in slugs) or "aucune"
+    return ", ".join(region_name(slug) for slug in slugs) or _("none")
 
 
 @bp.get("/readers")
@@ -97,7 +99,7 @@ def readers() -> str:
         args=read.filters.query_args(),
         notices=read.notices,
         statuses=STATUS_LABELS,
-        regions=REGION_NAMES,
+        regions={slug: region_name(slug) for slug in REGION_NAMES},
         languages=LANGUAGE_LABELS,
     )
 
@@ -108,6 +110,8 @@ def readers_export() -> Response:
     status = read_filters(request.args).filters.status
     spool = _spooled_export((status,) if status else ())
     suffix = f"-{status.value}" if status else ""
+    # The file's name and its columns (subscriptions/export.py) are a machine format: the same
+    # whatever the console's language.
     response = Response(_chunks(spool), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="lecteurs{suffix}.csv"'
     response.headers["Cache-Control"] = "no-store"
@@ -179,11 +183,20 @@ def _last_deliveries(reader_id: int) -> list[tuple[Delivery, Digest | None]]:
 def reader_unsubscribe(reader_id: int) -> Response:
     reader = _posted_reader(reader_id)
     if reader.status not in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED):
-        flash(f"Ce lecteur est déjà {reader_status(reader.status)} : rien à faire.", "error")
+        flash(
+            _(
+                "This reader is already %(status)s: nothing to do.",
+                status=reader_status(reader.status),
+            ),
+            "error",
+        )
         return _back(reader_id)
     preferences.unsubscribe(reader, _provenance())
     _audit(AuditAction.READER_UNSUBSCRIBED, reader_id)
-    flash(f"Lecteur désabonné : {reader.email} ne recevra plus la lettre.", "success")
+    flash(
+        _("Reader unsubscribed: %(email)s will no longer get the letter.", email=reader.email),
+        "success",
+    )
     return _back(reader_id)
 
 
@@ -202,7 +215,10 @@ def reader_erase(reader_id: int) -> Response:
     preferences.erase(reader, _provenance())
     # The log keeps the id, not the address: the erasure removes the person everywhere.
     _audit(AuditAction.READER_ERASED, reader_id)
-    flash(f"Lecteur effacé : {email}. Son adresse ne pourra plus être importée.", "success")
+    flash(
+        _("Reader erased: %(email)s. Their address can no longer be imported.", email=email),
+        "success",
+    )
     return redirect(url_for("admin.readers"), code=303)
 
 
@@ -211,11 +227,14 @@ def reader_erase(reader_id: int) -> Response:
 def reader_unsuppress(reader_id: int) -> Response:
     reader = _posted_reader(reader_id)
     if not lift_suppression(reader.email):
-        flash("Cette adresse n’est pas bloquée : rien à lever.", "error")
+        flash(_("This address is not blocked: nothing to lift."), "error")
         return _back(reader_id)
     _audit(AuditAction.SUPPRESSION_LIFTED, reader_id)
     flash(
-        f"Blocage levé : {reader.email} pourra se réinscrire (avec confirmation par email).",
+        _(
+            "Block lifted: %(email)s may subscribe again (with a confirmation by email).",
+            email=reader.email,
+        ),
         "success",
     )
     return _back(reader_id)
@@ -233,6 +252,7 @@ def _provenance() -> Provenance:
 
 def _audit(action: AuditAction, reader_id: int) -> None:
     # The service committed its change: the log's entry follows in a commit of its own.
+    # Details are stored words, in the newsroom's French whatever the console's language.
     record(g.editor, action, f"lecteur {reader_id}")
     db.session.commit()
 
@@ -248,7 +268,7 @@ def _posted_reader(reader_id: int) -> Subscriber:
         abort(400)
     reader = db.session.get(Subscriber, reader_id)
     if reader is None:
-        flash(GONE, "error")
+        flash(str(GONE), "error")
         abort(redirect(url_for("admin.readers"), code=303))
     return reader
 

@@ -1,6 +1,6 @@
 """Finding readers for the console: filters read from GET parameters, a page of 50, newest first.
 
-A malformed parameter is dropped with a note in French rather than refused: a list is a link
+A malformed parameter is dropped with a note rather than refused: a list is a link
 an admin keeps, and an old or mistyped link should still show something.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from newsletter.admin.paging import page_number
@@ -17,13 +19,13 @@ from newsletter.subscriptions.service import LANGUAGES
 
 PAGE_SIZE = 50
 STATUS_LABELS = {
-    SubscriberStatus.PENDING: "en attente de confirmation",
-    SubscriberStatus.CONFIRMED: "abonné",
-    SubscriberStatus.UNSUBSCRIBED: "désabonné",
-    SubscriberStatus.BOUNCED: "adresse en échec",
-    SubscriberStatus.COMPLAINED: "plainte pour spam",
+    SubscriberStatus.PENDING: _l("awaiting confirmation"),
+    SubscriberStatus.CONFIRMED: _l("subscribed"),
+    SubscriberStatus.UNSUBSCRIBED: _l("unsubscribed"),
+    SubscriberStatus.BOUNCED: _l("bouncing address"),
+    SubscriberStatus.COMPLAINED: _l("spam complaint"),
 }
-LANGUAGE_LABELS = {"fr": "français", "en": "anglais"}
+LANGUAGE_LABELS = {"fr": _l("French"), "en": _l("English")}
 REGION_SLUGS = {slug for slug, _, _ in REGIONS}
 
 
@@ -64,11 +66,21 @@ def read_filters(args: MultiDict[str, str]) -> ReadFilters:
     notices: list[str] = []
     search = args.get("q", "").strip()
     if len(search) > 320:
-        notices.append("Recherche trop longue : 320 caractères au plus, ignorée.")
+        notices.append(_("Search too long: 320 characters at most, ignored."))
         search = ""
     status = _status_arg(args.get("statut", ""), notices)
-    region = _choice(args.get("region", ""), REGION_SLUGS, "Région inconnue", notices)
-    language = _choice(args.get("langue", ""), set(LANGUAGES), "Langue inconnue", notices)
+    region = _choice(
+        args.get("region", ""),
+        REGION_SLUGS,
+        _("Unknown region “%(value)s”: filter ignored."),
+        notices,
+    )
+    language = _choice(
+        args.get("langue", ""),
+        set(LANGUAGES),
+        _("Unknown language “%(value)s”: filter ignored."),
+        notices,
+    )
     filters = ReaderFilters(search=search, status=status, region=region, language=language)
     return ReadFilters(filters, _page_arg(args.get("page", "1"), notices), notices)
 
@@ -79,13 +91,14 @@ def _status_arg(raw: str, notices: list[str]) -> SubscriberStatus | None:
     try:
         return SubscriberStatus(raw)
     except ValueError:
-        notices.append(f"Statut inconnu « {raw[:40]} » : tous les statuts sont affichés.")
+        notices.append(_("Unknown status “%(value)s”: every status is shown.", value=raw[:40]))
         return None
 
 
-def _choice(raw: str, known: set[str], what: str, notices: list[str]) -> str:
+def _choice(raw: str, known: set[str], notice: str, notices: list[str]) -> str:
+    """`notice` is a translated message with a %(value)s for what the URL had."""
     if raw and raw not in known:
-        notices.append(f"{what} « {raw[:40]} » : ce filtre est ignoré.")
+        notices.append(notice % {"value": raw[:40]})
         return ""
     return raw
 
@@ -93,7 +106,7 @@ def _choice(raw: str, known: set[str], what: str, notices: list[str]) -> str:
 def _page_arg(raw: str, notices: list[str]) -> int:
     number = page_number(raw)
     if number is None:
-        notices.append(f"Numéro de page illisible « {raw.strip()[:40]} » : première page.")
+        notices.append(_("Unreadable page number “%(value)s”: first page.", value=raw.strip()[:40]))
     return number or 1
 
 

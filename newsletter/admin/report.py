@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from newsletter.admin.labels import status_label
 from newsletter.delivery.progress import progress_of
@@ -18,17 +19,17 @@ from newsletter.models import OPEN_STATES, Delivery, DeliveryState, Digest, Dige
 
 # (key, label) in the order of the report's table; the page's script fills the cells by key.
 COUNTS = (
-    ("planned", "Prévus"),
-    ("sent", "Envoyés"),
-    ("skipped", "Sans nouveauté"),
-    ("failed", "Échecs"),
-    ("bounced", "dont rejets définitifs"),
-    ("uncertain", "Incertains"),
-    ("pending", "En attente"),
-    ("sending", "En cours"),
-    ("deferred", "Reportés"),
-    ("expired", "Expirés"),
-    ("cancelled", "Annulés"),
+    ("planned", _l("Planned")),
+    ("sent", _l("Sent")),
+    ("skipped", _l("Nothing new")),
+    ("failed", _l("Failed")),
+    ("bounced", _l("of which hard bounces")),
+    ("uncertain", _l("Uncertain")),
+    ("pending", _l("Waiting")),
+    ("sending", _l("In progress")),
+    ("deferred", _l("Deferred")),
+    ("expired", _l("Expired")),
+    ("cancelled", _l("Cancelled")),
 )
 # Distinct relay replies read for the reasons: failures by the thousand share a few replies,
 # and the rest is counted as "other replies" rather than read row by row at every poll.

@@ -1,5 +1,5 @@
 """The accounts pages: admins manage editors, API tokens and read the audit log; every editor
-changes their own password from "Mon compte".
+changes their own password from "My account".
 
 Every change is a POST whose form carries the CSRF token; the account or token it names is a
 field of the form, never part of the URL. A new password or token is shown once, in the
@@ -21,6 +21,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
@@ -29,32 +31,32 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from newsletter.admin import account_changes, audit, sessions
 from newsletter.admin.accounts import MIN_PASSWORD_LENGTH, LastAdmin, issue_token, revoke_token
-from newsletter.admin.views import admin_required, bp, login_required
+from newsletter.admin.views import admin_required, bp, clear_session, login_required
 from newsletter.models import ApiToken, Editor, EditorSession, db
 from newsletter.models.editor import AuditEntry
 from newsletter.web.requests import parse_id
 
-ROLES = [SelectChoice("editor", "Éditeur"), SelectChoice("admin", "Administrateur")]
-LAST_ADMIN = (
-    "Refusé : {email} est le dernier administrateur actif. Nommez d’abord un autre administrateur."
+ROLES = [SelectChoice("editor", _l("Editor")), SelectChoice("admin", _l("Administrator"))]
+LAST_ADMIN = _l(
+    "Refused: %(email)s is the last active administrator. Appoint another administrator first."
 )
 
 
 class NewEditorForm(FlaskForm):  # type: ignore[misc]
-    email = EmailField("Adresse e-mail", validators=[DataRequired(), Length(max=320)])
-    role = SelectField("Rôle", choices=ROLES, default="editor")
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
+    role = SelectField(_l("Role"), choices=ROLES, default="editor")
 
 
 class EditorForm(FlaskForm):  # type: ignore[misc]
     """An action on one account: the button is the decision, the field names the account."""
 
     editor_id = HiddenField(validators=[DataRequired()])
-    role = SelectField("Rôle", choices=ROLES, validate_choice=False)
+    role = SelectField(_l("Role"), choices=ROLES, validate_choice=False)
 
 
 class NewTokenForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Nom du jeton", validators=[DataRequired(), Length(max=100)])
-    editor_id = SelectField("Pour le compte", validate_choice=False)
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
+    editor_id = SelectField(_l("For the account"), validate_choice=False)
 
 
 class TokenForm(FlaskForm):  # type: ignore[misc]
@@ -62,21 +64,23 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
 
 
 class PasswordForm(FlaskForm):  # type: ignore[misc]
-    current = PasswordField("Mot de passe actuel", validators=[DataRequired()])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(
-        "Nouveau mot de passe",
+        _l("New password"),
         validators=[
             DataRequired(),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=f"Au moins {MIN_PASSWORD_LENGTH} caractères (et au plus 200).",
+                message=_l(
+                    "At least %(min)d characters (and at most 200).", min=MIN_PASSWORD_LENGTH
+                ),
             ),
         ],
     )
     confirm = PasswordField(
-        "Nouveau mot de passe, encore",
-        validators=[DataRequired(), EqualTo("new", message="Les deux saisies diffèrent.")],
+        _l("New password, again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two entries differ."))],
     )
 
 
@@ -110,17 +114,17 @@ def _last_seen() -> dict[int, datetime]:
 def account_create() -> str | Response:
     form = NewEditorForm()
     if not form.validate_on_submit():
-        flash("Indiquez une adresse e-mail valide et un rôle.", "error")
+        flash(_("Give a valid email address and a role."), "error")
         return _to_accounts()
     try:
         editor, password = account_changes.create_editor(
             form.email.data, is_admin=form.role.data == "admin", by=g.editor
         )
     except ValueError:
-        flash("Cette adresse e-mail n’est pas valide.", "error")
+        flash(_("This email address is not valid."), "error")
         return _to_accounts()
     except account_changes.EmailTaken as taken:
-        flash(f"Un compte existe déjà pour {taken}.", "error")
+        flash(_("An account already exists for %(email)s.", email=taken), "error")
         return _to_accounts()
     return _secret_page("password", editor.email, password, created=True)
 
@@ -132,25 +136,28 @@ def account_role() -> Response:
     try:
         changed = account_changes.set_role(editor, is_admin=form.role.data == "admin", by=g.editor)
     except LastAdmin:
-        flash(LAST_ADMIN.format(email=editor.email), "error")
+        flash(LAST_ADMIN % {"email": editor.email}, "error")
     else:
         if changed:
-            flash(f"{editor.email} est maintenant {_role_name(editor)}.", "success")
+            flash(_role_changed(editor), "success")
     return _to_accounts()
 
 
 @bp.post("/accounts/deactivate")
 @admin_required
 def account_deactivate() -> Response:
-    editor, _ = _posted_editor()
+    editor, _form = _posted_editor()
     try:
         account_changes.deactivate(editor, by=g.editor)
     except LastAdmin:
-        flash(LAST_ADMIN.format(email=editor.email), "error")
+        flash(LAST_ADMIN % {"email": editor.email}, "error")
     else:
         flash(
-            f"Compte de {editor.email} désactivé : ses sessions sont fermées "
-            "et ses jetons d’API révoqués.",
+            _(
+                "Account of %(email)s deactivated: their sessions are closed "
+                "and their API tokens revoked.",
+                email=editor.email,
+            ),
             "success",
         )
     return _to_accounts()
@@ -159,16 +166,19 @@ def account_deactivate() -> Response:
 @bp.post("/accounts/reactivate")
 @admin_required
 def account_reactivate() -> Response:
-    editor, _ = _posted_editor()
+    editor, _form = _posted_editor()
     if account_changes.reactivate(editor, by=g.editor):
-        flash(f"Compte de {editor.email} réactivé, avec son ancien mot de passe.", "success")
+        flash(
+            _("Account of %(email)s reactivated, with their former password.", email=editor.email),
+            "success",
+        )
     return _to_accounts()
 
 
 @bp.post("/accounts/reset-password")
 @admin_required
 def account_reset_password() -> Response:
-    editor, _ = _posted_editor()
+    editor, _form = _posted_editor()
     password = account_changes.reset_password(editor, by=g.editor)
     return _secret_page("password", editor.email, password, created=False)
 
@@ -185,8 +195,10 @@ def _posted_editor() -> tuple[Editor, EditorForm]:
     return editor, form
 
 
-def _role_name(editor: Editor) -> str:
-    return "administrateur" if editor.is_admin else "éditeur"
+def _role_changed(editor: Editor) -> str:
+    if editor.is_admin:
+        return _("%(email)s is now an administrator.", email=editor.email)
+    return _("%(email)s is now an editor.", email=editor.email)
 
 
 def _to_accounts() -> Response:
@@ -228,12 +240,12 @@ def tokens() -> str:
 def token_create() -> Response:
     form = NewTokenForm()
     if not form.validate_on_submit():
-        flash("Donnez un nom au jeton (100 caractères au plus).", "error")
+        flash(_("Give the token a name (100 characters at most)."), "error")
         return redirect(url_for("admin.tokens"), code=303)
     editor_id = parse_id(form.editor_id.data, Editor.id)
     editor = db.session.get(Editor, editor_id) if editor_id else None
     if editor is None or not editor.active:
-        flash("Choisissez un compte actif.", "error")
+        flash(_("Choose an active account."), "error")
         return redirect(url_for("admin.tokens"), code=303)
     token = issue_token(editor.email, name=form.name.data.strip(), by=g.editor)
     return _secret_page("token", editor.email, token, created=True)
@@ -251,7 +263,13 @@ def token_revoke() -> Response:
     except LookupError:
         abort(404)
     if revoked:
-        flash(f"Jeton « {row.name or 'sans nom'} » révoqué : il est refusé désormais.", "success")
+        flash(
+            _(
+                "Token “%(name)s” revoked: it is refused from now on.",
+                name=row.name or _("unnamed"),
+            ),
+            "success",
+        )
     return redirect(url_for("admin.tokens"), code=303)
 
 
@@ -286,12 +304,12 @@ def my_password() -> tuple[str, int] | Response:
         try:
             account_changes.change_own_password(g.editor, form.current.data, form.new.data)
         except ValueError:
-            form.current.errors = ["Ce n’est pas votre mot de passe actuel."]
+            form.current.errors = [_("This is not your current password.")]
         else:
             # Every session ended with the old password; this browser gets a new one.
-            session.clear()
+            clear_session()
             session[sessions.COOKIE_KEY] = sessions.open_session(g.editor)
             db.session.commit()
-            flash("Mot de passe changé : vos autres sessions sont fermées.", "success")
+            flash(_("Password changed: your other sessions are closed."), "success")
             return redirect(url_for("admin.my_account"), code=303)
     return render_template("admin/accounts_me.html", form=form), 400

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     g,
     make_response,
@@ -19,6 +20,8 @@ from flask import (
     url_for,
 )
 from flask.wrappers import Response as FlaskResponse
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -27,7 +30,7 @@ from wtforms.validators import DataRequired
 
 from newsletter.admin import sessions, throttle
 from newsletter.admin.accounts import authenticate
-from newsletter.extensions import limiter
+from newsletter.extensions import CONSOLE_LANGUAGE_KEY, LANGUAGES, limiter
 from newsletter.models import db, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -61,8 +64,8 @@ def admin_required(view: F) -> F:
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    email = EmailField("Email", validators=[DataRequired()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField(_l("Email address"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 def too_many_attempts(limit: RequestLimit | None = None) -> FlaskResponse:
@@ -81,13 +84,13 @@ def login() -> str | Response:
             return too_many_attempts()
         editor = authenticate(email, password)
         if editor is not None:
-            session.clear()
+            clear_session()
             session[sessions.COOKIE_KEY] = sessions.open_session(editor)
             editor.last_login_at = utcnow()
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         throttle.count_failure(email)
-        flash("Adresse inconnue ou mot de passe incorrect.", "error")
+        flash(_("Unknown address or wrong password."), "error")
     return render_template("admin/login.html", form=form)
 
 
@@ -95,8 +98,29 @@ def login() -> str | Response:
 def logout() -> Response:
     sessions.revoke_session(session.get(sessions.COOKIE_KEY))
     db.session.commit()
-    session.clear()
+    clear_session()
     return redirect(url_for("admin.login"))
+
+
+def clear_session() -> None:
+    """A new session for a login or a new password; the console's language stays chosen."""
+    language = session.get(CONSOLE_LANGUAGE_KEY)
+    session.clear()
+    if language in LANGUAGES:
+        session[CONSOLE_LANGUAGE_KEY] = language
+
+
+@bp.post("/language")
+def console_language() -> Response:
+    """The menu's "Français | English": kept in the session, for every console page after.
+
+    POST only (CSRFProtect checks its token); open before login, so the login page has it too.
+    """
+    language = request.form.get("language", "")
+    if language not in LANGUAGES:
+        abort(400)
+    session[CONSOLE_LANGUAGE_KEY] = language
+    return redirect(_safe_next(request.form.get("next")), code=303)
 
 
 def _safe_next(target: str | None) -> str:

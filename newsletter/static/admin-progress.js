@@ -36,10 +36,11 @@
   function showReasons(reasons, others) {
     const rows = reasons.map((reason) => [reason.code ?? "—", reason.reply || "—", reason.count]);
     if (others > 0) {
-      rows.push(["—", "autres réponses", others]);
+      rows.push(["—", section.querySelector('[data-live="reasons"]').dataset.others, others]);
     }
     live("reasons").forEach((body) => {
-      const cells = rows.length ? rows : [["Aucun échec."]];
+      // The page's words, in the console's language (data-none, data-others).
+      const cells = rows.length ? rows : [[body.dataset.none]];
       body.replaceChildren(...cells.map((values) => {
         const tr = document.createElement("tr");
         values.forEach((value) => {

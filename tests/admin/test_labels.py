@@ -46,7 +46,7 @@ def test_editions_are_titled_by_their_week_or_their_day_not_their_key(app: Flask
     assert unkeyed == "Édition spéciale du 3 mars 2026"
 
 
-def test_statuses_and_regions_are_in_french() -> None:
+def test_statuses_and_regions_are_in_french(app: Flask) -> None:
     assert [status_label(status) for status in DigestStatus] == [
         "planifiée",
         "en cours d’envoi",
