@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from newsletter.digests.assemble import Window, assemble, load_window, menu_order
 from newsletter.models import (
     Digest,
@@ -41,24 +43,28 @@ def dry_run(digest: Digest) -> list[DryRunRow]:
 
 
 def _reader_combinations(window: Window) -> Counter[tuple[str, ...]]:
-    # One pass over (reader, region) pairs in reader order, streamed: no reader objects loaded.
-    pairs = db.session.execute(
-        db.select(subscriber_regions.c.subscriber_id, Region.slug)
+    """How many readers hold each set of regions, counted by the database.
+
+    Each reader's set is a bit mask (one bit per region position, summed over the reader's
+    distinct regions), so the database returns one row per set (at most 127) instead of one
+    per (reader, region): 100,000 readers took 1.6 s streamed to Python, see BENCHMARKS.md.
+    """
+    bit = sa.literal(1, sa.BigInteger).op("<<")(Region.position)
+    masks = (
+        sa.select(sa.func.sum(bit).label("mask"))
+        .select_from(subscriber_regions)
         .join(Region, Region.id == subscriber_regions.c.region_id)
         .join(Subscriber, Subscriber.id == subscriber_regions.c.subscriber_id)
         .where(Subscriber.status == SubscriberStatus.CONFIRMED, Subscriber.paused.is_(False))
-        .order_by(subscriber_regions.c.subscriber_id)
-        .execution_options(yield_per=5000)
+        .group_by(subscriber_regions.c.subscriber_id)
+        .subquery()
     )
+    counted = db.session.execute(
+        sa.select(masks.c.mask, sa.func.count()).group_by(masks.c.mask)
+    ).all()
+    slug_at = dict(db.session.execute(sa.select(Region.position, Region.slug)).all())
     combos: Counter[tuple[str, ...]] = Counter()
-    current: int | None = None
-    slugs: list[str] = []
-    for subscriber_id, slug in pairs:
-        if subscriber_id != current:
-            if current is not None:
-                combos[menu_order(window, slugs)] += 1
-            current, slugs = subscriber_id, []
-        slugs.append(slug)
-    if current is not None:
-        combos[menu_order(window, slugs)] += 1
+    for mask, readers in counted:
+        slugs = [slug for position, slug in slug_at.items() if int(mask) >> position & 1]
+        combos[menu_order(window, slugs)] += readers
     return combos
