@@ -78,8 +78,7 @@ def special_draft(
     now = now or utcnow()
     if send_at is not None:
         check_send_at(send_at, now=now)
-    until = until or send_at or now
-    since = since or _default_start(DigestKind.SPECIAL, until)
+    since, until = special_window(since=since, until=until, send_at=send_at, now=now)
     if since >= until:
         raise EditionError("the window must start before it ends")
     slugs = _check_regions(regions)
@@ -96,6 +95,19 @@ def special_draft(
         created_by=created_by,
         send_at=send_at,
     )
+
+
+def special_window(
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    send_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """A special edition's [start, end): by default from the previous special's end until it
+    leaves (now, or its scheduled time)."""
+    until = until or send_at or now or utcnow()
+    return since or _default_start(DigestKind.SPECIAL, until), until
 
 
 def check_send_at(send_at: datetime, *, now: datetime) -> None:

@@ -4,6 +4,7 @@ editor's test digest."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 
@@ -38,3 +39,14 @@ def send_test_digest(
         address=address, regions=regions, language=language, digest_id=digest_id
     ):
         log.info("test digest to %s not sent: nothing new for %s", address, regions)
+
+
+@shared_task(name="digests.send_special_test", autoretry_for=(TemporaryFailure,), max_retries=3)
+def send_special_test(
+    address: str, regions: list[str], language: str, edition: dict[str, Any]
+) -> None:
+    """An editor's test of a special edition not made yet (preview.special_fields)."""
+    if not preview.send_special_test(
+        address=address, regions=regions, language=language, edition=edition
+    ):
+        log.info("special test digest to %s not sent: nothing new for %s", address, regions)
