@@ -17,6 +17,7 @@ import newsletter.admin.controls  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.dashboard  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.digests  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.editions  # noqa: F401 - its routes attach to admin_bp
+import newsletter.admin.reader_imports  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.readers  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.team  # noqa: F401 - its routes attach to admin_bp
 import newsletter.api.articles  # noqa: F401 - the API routes attach to api.bp

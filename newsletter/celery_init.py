@@ -15,13 +15,14 @@ from celery.signals import worker_process_init
 from flask import Flask
 
 # Imported for their tasks: `shared_task` registers each one with the app created below.
+from newsletter.admin import tasks as admin_tasks
 from newsletter.delivery import tasks as delivery_tasks
 from newsletter.digests import tasks as digests_tasks
 from newsletter.ingest import tasks as ingest_tasks
 from newsletter.models import db
 from newsletter.subscriptions import tasks as subscriptions_tasks
 
-TASK_MODULES = (delivery_tasks, digests_tasks, ingest_tasks, subscriptions_tasks)
+TASK_MODULES = (admin_tasks, delivery_tasks, digests_tasks, ingest_tasks, subscriptions_tasks)
 
 # Long enough for the longest task (a drain task stops after about a minute of work).
 VISIBILITY_TIMEOUT = 3600

@@ -226,6 +226,9 @@ SETTINGS: dict[str, Setting] = {
     "MAX_REQUEST_BYTES": Setting(
         1_048_576, _int, "largest request body (413 beyond); page upload and bounce webhook more"
     ),
+    "READER_IMPORT_MAX_BYTES": Setting(
+        20 * 1_048_576, _int, "largest CSV of readers an admin may upload in the console"
+    ),
     "CHECK_DELIVERABILITY": Setting(False, _bool, "check the address's domain in DNS"),
     "CONFIRM_TOKEN_DAYS": Setting(7, _int, "days a confirmation link stays valid"),
     "MANAGE_LINK_DAYS": Setting(60, _days, "days a preferences link stays valid"),

@@ -12,6 +12,11 @@ from newsletter.models.delivery import (
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
 from newsletter.models.editor import ApiToken, Editor, EditorSession
 from newsletter.models.page_import import ImportState, PageImport
+from newsletter.models.reader_import import (
+    ReaderImport,
+    ReaderImportRejection,
+    ReaderImportState,
+)
 from newsletter.models.region import REGIONS, Region
 from newsletter.models.subscriber import (
     ConsentEvent,
@@ -43,6 +48,9 @@ __all__ = [
     "Feed",
     "ImportState",
     "PageImport",
+    "ReaderImport",
+    "ReaderImportRejection",
+    "ReaderImportState",
     "Region",
     "Section",
     "Subscriber",

@@ -218,6 +218,8 @@ def _larger_bodies(app: Flask) -> dict[str, int]:
     return {
         # A saved article page, as large as a fetched one may be.
         "admin.import_article": app.config["FEED_MAX_BYTES"] + FORM_OVERHEAD,
+        # An admin's CSV of readers to import.
+        "admin.reader_import_upload": app.config["READER_IMPORT_MAX_BYTES"] + FORM_OVERHEAD,
         # A raw DSN carries the original message.
         "webhooks.receive_bounces": WEBHOOK_MAX_BYTES,
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from newsletter.admin.accounts import ensure_demo_editor, find_editor
+from newsletter.models import ReaderImport, db
 from tests.delivery.seed import seed_readers
 from tests.support.roles import ADMIN, EDITOR, logged_in, page_token
 
@@ -55,6 +56,8 @@ def test_an_editor_gets_a_french_403_on_every_admin_only_route(app: Flask) -> No
 def test_an_admin_opens_every_admin_only_page(app: Flask) -> None:
     admin = logged_in(app, ADMIN, admin=True)
     seed_readers(1)
+    db.session.add(ReaderImport(filename="list.csv", encoding="utf-8", consent_note="form"))
+    db.session.commit()
     for endpoint, path, method in admin_only_rules(app):
         if method == "GET":
             assert admin.get(path).status_code == 200, endpoint
