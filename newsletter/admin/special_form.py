@@ -94,7 +94,7 @@ class SpecialForm(FlaskForm):  # type: ignore[misc]
             _no_nul,
         ],
     )
-    pinned = ArticleField(_l("Top story"), choices=[])
+    pinned = ArticleField(_l("Top story"), choices=[], coerce=lambda v: int(v) if v else None)
     when = RadioField(
         _l("When"),
         choices=[SelectChoice("now", _l("Send now")), SelectChoice("at", _l("Send at a time"))],

@@ -101,8 +101,9 @@ def log_in(page: Any, live_url: str) -> None:
 def start_special(page: Any, *, regions: list[str], since: str, until: str) -> None:
     """The special edition's form, filled and sent as an editor does; lands on its page."""
     page.click("nav.admin-nav >> text=Édition spéciale")
+    edition_regions = page.get_by_role("group", name="Régions (aucune cochée : toutes)")
     for name in regions:
-        page.get_by_label(name, exact=True).check()
+        edition_regions.get_by_label(name, exact=True).check()
     page.fill("input[name=since]", since)
     page.fill("input[name=until]", until)
     page.fill("textarea[name=intro]", "Le Sahel, de Bamako à Niamey.")
