@@ -93,3 +93,59 @@ def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_their_foreign
     finally:
         if backend == "postgresql":
             drop_run_database(url)
+
+
+def test_upgrading_fills_the_folded_titles_of_the_articles_already_stored(
+    backend: str, tmp_path: Path
+) -> None:
+    from flask_migrate import upgrade
+
+    url = (
+        f"sqlite:///{tmp_path / 'old.sqlite'}"
+        if backend == "sqlite"
+        else create_run_database(f"fold{os.getpid()}")
+    )
+    app = create_app(_overrides(url), instance_path=tmp_path)
+    try:
+        with app.app_context():
+            upgrade(revision="0008")
+            articles = sa.table(
+                "articles",
+                sa.column("guid", sa.String),
+                sa.column("url", sa.String),
+                sa.column("title", sa.String),
+                sa.column("lead", sa.Text),
+                sa.column("lead_html", sa.Text),
+                sa.column("tags", sa.JSON),
+                sa.column("published_at", sa.DateTime(timezone=True)),
+                sa.column("first_seen_at", sa.DateTime(timezone=True)),
+                sa.column("updated_at", sa.DateTime(timezone=True)),
+            )
+            db.session.execute(
+                sa.insert(articles),
+                [
+                    {
+                        "guid": f"g{n}",
+                        "url": f"https://revue.example/{n}",
+                        "title": title,
+                        "lead": "",
+                        "lead_html": "",
+                        "tags": [],
+                        "published_at": WINDOW_START,
+                        "first_seen_at": WINDOW_START,
+                        "updated_at": WINDOW_START,
+                    }
+                    for n, title in enumerate(["Élections à Séoul", "LE CŒUR DU SAHEL"])
+                ],
+            )
+            db.session.commit()
+
+            upgrade()
+
+            folded = db.session.execute(sa.text("SELECT title_folded FROM articles ORDER BY id"))
+            assert folded.scalars().all() == ["elections a seoul", "le coeur du sahel"]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if backend == "postgresql":
+            drop_run_database(url)

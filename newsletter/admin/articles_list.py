@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from newsletter.admin.labels import zone
 from newsletter.admin.paging import page_number
 from newsletter.models import REGIONS, Article, Region, Section, article_regions, db
+from newsletter.models.article import fold
 
 PAGE_SIZE = 50
 MAX_SEARCH = 200
@@ -158,9 +159,8 @@ def find_articles(filters: ArticleFilters, page: int) -> ArticlePage:
 def _conditions(filters: ArticleFilters) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if filters.search:
-        # ILIKE on PostgreSQL; lower() LIKE lower() on SQLite, which folds ASCII letters only.
-        pattern = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(Article.title.ilike(f"%{pattern}%", escape="\\"))
+        # On the folded title: case and accents ignored alike on SQLite and PostgreSQL.
+        conditions.append(Article.title_folded.contains(fold(filters.search), autoescape=True))
     if filters.region:
         in_region = (
             sa.select(article_regions.c.article_id)

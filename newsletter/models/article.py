@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from newsletter.models.base import Model, db, str_enum, utcnow
 from newsletter.models.region import Region
@@ -53,6 +54,14 @@ class Feed(Model):
         return f"<Feed {self.url}>"
 
 
+def fold(text: str) -> str:
+    """Lower case without accents, œ and æ spelt out: "Écoles" finds "ecoles", "coeur" "cœur"."""
+    decomposed = unicodedata.normalize(
+        "NFKD", text.casefold().replace("œ", "oe").replace("æ", "ae")
+    )
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 class Article(Model):
     __tablename__ = "articles"
 
@@ -61,6 +70,9 @@ class Article(Model):
     guid: Mapped[str] = mapped_column(sa.String(2000), unique=True)
     url: Mapped[str] = mapped_column(sa.String(2000))
     title: Mapped[str] = mapped_column(sa.String(500))
+    # The title folded (lower case, no accents) for the editors' search: "ecole" finds
+    # "École" on SQLite (whose LIKE folds ASCII only) and PostgreSQL alike. Set with the title.
+    title_folded: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     lead: Mapped[str] = mapped_column(sa.Text, default="")
     lead_html: Mapped[str] = mapped_column(sa.Text, default="")
     author: Mapped[str | None] = mapped_column(sa.String(200))
@@ -78,6 +90,11 @@ class Article(Model):
         secondary=article_regions, order_by=Region.position, lazy="selectin"
     )
     feed: Mapped[Feed | None] = relationship()
+
+    @validates("title")
+    def _fold_title(self, key: str, title: str) -> str:
+        self.title_folded = fold(title or "")[:500]
+        return title
 
     @property
     def needs_region(self) -> bool:

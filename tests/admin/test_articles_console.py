@@ -177,6 +177,31 @@ def test_the_search_finds_a_title_whatever_its_case_and_takes_wildcards_literall
     assert listed(page(editor, "?q=Élections")) == ["Élections en Asie"]
 
 
+def test_the_search_ignores_accents_both_ways(app: Flask, editor: FlaskClient) -> None:
+    article("Élections en Asie")
+    article("Une école à Kiev")
+    article("Le cœur de l’Europe")
+    article("Election day")
+
+    assert listed(page(editor, "?q=elections")) == ["Élections en Asie"]
+    assert listed(page(editor, "?q=ÉCOLE")) == ["Une école à Kiev"]
+    assert listed(page(editor, "?q=Ecole+a+kiev")) == ["Une école à Kiev"]
+    assert listed(page(editor, "?q=élection")) == ["Election day", "Élections en Asie"]
+    assert listed(page(editor, "?q=cœur")) == ["Le cœur de l’Europe"]
+    assert listed(page(editor, "?q=COEUR")) == ["Le cœur de l’Europe"]
+
+
+def test_an_article_whose_title_an_editor_changes_is_found_by_its_new_title(
+    app: Flask, editor: FlaskClient
+) -> None:
+    renamed = article("Titre provisoire")
+    renamed.title = "Sécheresse au Sahel"
+    db.session.commit()
+
+    assert listed(page(editor, "?q=secheresse")) == ["Sécheresse au Sahel"]
+    assert listed(page(editor, "?q=provisoire")) == []
+
+
 def test_fifty_articles_a_page_and_the_next_page_keeps_the_filters(
     app: Flask, editor: FlaskClient
 ) -> None:
