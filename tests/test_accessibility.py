@@ -13,7 +13,14 @@ from flask import Flask
 
 from newsletter.digests.editions import create_special
 from newsletter.ingest.feeds import ingest_file
-from newsletter.models import Editor, Subscriber, db
+from newsletter.models import (
+    Editor,
+    ReaderImport,
+    ReaderImportRejection,
+    ReaderImportState,
+    Subscriber,
+    db,
+)
 from tests.delivery.seed import seed_readers
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
 from tests.support.smtp import SmtpSink
@@ -62,6 +69,16 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
     digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
     (email,) = seed_readers(1)
     reader = db.session.execute(db.select(Subscriber).where(Subscriber.email == email)).scalar_one()
+    reader_import = ReaderImport(
+        filename="liste.csv", encoding="utf-8", consent_note="formulaire", rejected=1
+    )
+    reader_import.state = ReaderImportState.DONE
+    queued_import = ReaderImport(filename="suite.csv", encoding="utf-8", consent_note="salon")
+    db.session.add_all([reader_import, queued_import])
+    db.session.flush()
+    db.session.add(
+        ReaderImportRejection(import_id=reader_import.id, line=2, email="x", reason="no region")
+    )
     editor = Editor(email=EDITOR, is_admin=True)  # every page, the admins' included
     editor.set_password(PASSWORD)
     db.session.add(editor)
@@ -92,6 +109,9 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
         "/admin/readers",
         f"/admin/readers/{reader.id}",
         f"/admin/readers/{reader.id}/erase",
+        "/admin/readers/imports",
+        f"/admin/readers/imports/{reader_import.id}",
+        f"/admin/readers/imports/{queued_import.id}",
     ]
     for path in console:
         page.goto(live_url + path)

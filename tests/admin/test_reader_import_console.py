@@ -393,3 +393,11 @@ def test_every_reason_the_importer_gives_has_words_in_the_console(
             inspect(tmp_path / name)
         errors.append(str(refused.value))
     assert [e for e in errors if not is_known_file_error(e)] == []
+
+
+def test_the_readers_page_links_to_the_import(admin: FlaskClient) -> None:
+    page = admin.get("/admin/readers").get_data(as_text=True)
+    assert (
+        '<a class="button secondary" href="/admin/readers/imports">Importer un fichier CSV</a>'
+        in (page)
+    )
