@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from flask import Flask
 
 from newsletter.app import create_app
-from newsletter.models import REGIONS, Delivery, Digest, DigestKind, Region, Subscriber, db
+from newsletter.models import REGIONS, Delivery, Digest, Region, Subscriber, db
 from tests.conftest import _overrides, create_run_database, drop_run_database
-from tests.delivery.seed import WINDOW_END, WINDOW_START, seed_readers
+from tests.delivery.seed import WINDOW_START, seed_old_digest, seed_readers
 
 
 def test_migrations_create_the_seven_regions_in_menu_order(app: Flask) -> None:
@@ -28,22 +28,6 @@ def test_models_and_migrations_describe_the_same_schema(app: Flask) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
-
-
-def _old_digest(key: str) -> int:
-    """A digest with only the columns revision 0001 has (the model has grown since)."""
-    inserted = db.session.execute(
-        sa.insert(Digest.__table__).returning(Digest.id),
-        {
-            "edition_key": key,
-            "kind": DigestKind.SPECIAL,
-            "window_start": WINDOW_START,
-            "window_end": WINDOW_END,
-        },
-    )
-    digest_id = inserted.scalar_one()
-    db.session.commit()
-    return int(digest_id)
 
 
 def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_their_foreign_keys(
@@ -61,8 +45,8 @@ def test_upgrading_a_database_with_deliveries_keeps_them_and_drops_their_foreign
         with app.app_context():
             upgrade(revision="0001")
             seed_readers(3)
-            digest_id = _old_digest("special-test-1")
-            gone_digest_id = _old_digest("special-test-2")
+            digest_id = seed_old_digest("special-test-1")
+            gone_digest_id = seed_old_digest("special-test-2")
             reader_ids = db.session.execute(sa.select(Subscriber.id)).scalars().all()
             # Only the columns revision 0001 has (the model has grown since).
             old_rows = [{"digest_id": digest_id, "subscriber_id": r} for r in reader_ids]

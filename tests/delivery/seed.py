@@ -103,6 +103,22 @@ def seed_digest(key: str = "special-test-1") -> int:
     return digest.id
 
 
+def seed_old_digest(key: str = "special-test-1") -> int:
+    """A digest with only the columns revision 0001 has, for migration tests that start there."""
+    inserted = db.session.execute(
+        sa.insert(Digest.__table__).returning(Digest.id),
+        {
+            "edition_key": key,
+            "kind": DigestKind.SPECIAL,
+            "window_start": WINDOW_START,
+            "window_end": WINDOW_END,
+        },
+    )
+    digest_id = int(inserted.scalar_one())
+    db.session.commit()
+    return digest_id
+
+
 def seed_all(count: int, *, domain_of: object = None) -> Seeded:
     seed_articles()
     emails = seed_readers(count, domain_of=domain_of)

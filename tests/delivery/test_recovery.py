@@ -24,7 +24,7 @@ from newsletter.delivery.reconcile import reconcile
 from newsletter.models import Delivery, DeliveryState, db, utcnow
 from newsletter.models.delivery import DeliveryWorker
 from tests.conftest import _overrides, create_run_database, drop_run_database
-from tests.delivery.seed import seed_all, seed_digest, seed_readers
+from tests.delivery.seed import seed_all, seed_old_digest, seed_readers
 from tests.delivery.test_worker_kills import assert_server_agrees_with_ledger, beat, finished
 from tests.delivery.workers import Workers, wait_until
 from tests.support.smtp import Received, SmtpSink
@@ -246,7 +246,7 @@ def test_migration_0005_adds_lease_owners_and_removes_them_on_downgrade(
         with app.app_context():
             upgrade(revision="0004")
             seed_readers(2)
-            digest_id = seed_digest()
+            digest_id = seed_old_digest()
             db.session.execute(
                 sa.text(
                     "INSERT INTO deliveries (digest_id, subscriber_id, state, attempts,"
