@@ -62,6 +62,25 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"TEST_REDIS_URL is unreachable: {exc}") from None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With PostgreSQL set, a browser test runs on PostgreSQL only.
+
+    A browser test checks what a page does, not how a database stores it: the run without
+    servers (make test as it is, CI's first pass) drives it on SQLite, the run with servers
+    on PostgreSQL, so both databases see every browser test without each one twice per run
+    (they are the slowest tests of the suite).
+    """
+    if "postgresql" not in BACKENDS:
+        return
+    kept, dropped = [], []
+    for item in items:
+        on_sqlite = "[sqlite" in item.nodeid
+        (dropped if on_sqlite and item.get_closest_marker("browser") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_report_header() -> list[str]:
     return [
         f"databases: {', '.join(BACKENDS)}",
