@@ -44,6 +44,8 @@ class Digest(Model):
         sa.ForeignKey("articles.id", ondelete="SET NULL")
     )
     created_by: Mapped[str | None] = mapped_column(sa.String(320))
+    # Editors may keep an edition out of the public archive (its pages and its feed).
+    archive_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Counted from the deliveries when planned; live progress is counted from the rows.
     planned_count: Mapped[int] = mapped_column(default=0)

@@ -105,13 +105,24 @@ def seed_digest(key: str = "special-test-1") -> int:
 
 def seed_old_digest(key: str = "special-test-1") -> int:
     """A digest with only the columns revision 0001 has, for migration tests that start there."""
+    old_digests = sa.table(
+        "digests",
+        *(sa.column(name) for name in ("edition_key", "kind", "status", "planned_count")),
+        sa.column("window_start", sa.DateTime(timezone=True)),
+        sa.column("window_end", sa.DateTime(timezone=True)),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("id", sa.Integer),
+    )
     inserted = db.session.execute(
-        sa.insert(Digest.__table__).returning(Digest.id),
+        sa.insert(old_digests).returning(old_digests.c.id),
         {
             "edition_key": key,
-            "kind": DigestKind.SPECIAL,
+            "kind": "special",
+            "status": "planned",
+            "planned_count": 0,
             "window_start": WINDOW_START,
             "window_end": WINDOW_END,
+            "created_at": WINDOW_END,
         },
     )
     digest_id = int(inserted.scalar_one())
