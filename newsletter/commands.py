@@ -1,4 +1,4 @@
-"""The service's own commands (`newsletter editors|tokens|demo|mailbox`), and every stage's
+"""The service's own commands (`newsletter editors|tokens|demo|mailbox|doctor`), and every stage's
 command group put on the app's CLI: `newsletter feeds|articles|digest|subscribers|bounces`."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from newsletter.delivery.bounces import bounces
 from newsletter.delivery.cli import digest
 from newsletter.demo import load as demo_data
 from newsletter.devmail.server import serve_forever
+from newsletter.doctor.command import doctor
 from newsletter.ingest.commands import articles, feeds
 from newsletter.subscriptions.commands import subscribers
 
@@ -168,5 +169,6 @@ def mailbox(host: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (editors, tokens, demo, mailbox, feeds, articles, digest, subscribers, bounces):
+    groups = (editors, tokens, demo, mailbox, doctor, feeds, articles, digest, subscribers, bounces)
+    for group in groups:
         app.cli.add_command(group)

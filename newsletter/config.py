@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -170,6 +171,37 @@ def _region_aliases(name: str, raw: str) -> dict[str, str]:
     return aliases
 
 
+def _domain(name: str, raw: str) -> str:
+    """A DNS name in ASCII (an internationalised one as its xn-- A-labels), lower case."""
+    domain = raw.strip().rstrip(".").lower()
+    if not re.fullmatch(
+        r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+", domain
+    ):
+        raise ConfigError(name, f"expected a domain name in ASCII (xn-- form), got {raw!r}")
+    return domain
+
+
+def _nameservers(name: str, raw: str) -> list[tuple[str, int]]:
+    """'127.0.0.1:5353, ::1, [::1]:53': (address, port) pairs; port 53 unless given."""
+    servers = []
+    for item in _list(name, raw):
+        host, port = item, "53"
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port = rest.removeprefix(":") or "53"
+        elif item.count(":") == 1:
+            host, port = item.split(":")
+        try:
+            servers.append((str(ipaddress.ip_address(host)), int(port)))
+        except ValueError:
+            raise ConfigError(
+                name, f"expected IP addresses like 127.0.0.1:5353, got {item!r}"
+            ) from None
+        if not 0 < servers[-1][1] < 65536:
+            raise ConfigError(name, f"bad port in {item!r}")
+    return servers
+
+
 def _environment(name: str, raw: str) -> str:
     if raw not in {"development", "production", "testing"}:
         raise ConfigError(name, f"expected development, production or testing, got {raw!r}")
@@ -269,6 +301,12 @@ SETTINGS: dict[str, Setting] = {
     "SEND_RETURN_PATH": Setting("", _str, "envelope sender (MAIL FROM); empty: From address"),
     "DKIM_SELECTOR": Setting("", _str, "DKIM selector; signing is on when a key is set"),
     "DKIM_PRIVATE_KEY_PATH": Setting("", _str, "path of the PEM DKIM private key"),
+    "DKIM_DOMAIN": Setting(
+        "", _domain, "DKIM signing domain (d=); empty: the From domain; must align with it"
+    ),
+    "DOCTOR_NAMESERVERS": Setting(
+        [], _nameservers, "DNS servers `newsletter doctor` asks (host or host:port); empty: system"
+    ),
     "BOUNCE_WEBHOOK_SECRET": Setting("", _str, "shared secret of the bounce webhook"),
     "CHECK_DATABASE_AT_START": Setting(True, _bool, "connect to the database at start-up"),
     "TRUSTED_PROXIES": Setting(

@@ -85,6 +85,7 @@ class SenderSettings:
     timezone: str
     dkim_selector: str
     dkim_key: bytes | None
+    dkim_domain: str = ""  # DKIM's d=; empty: the From domain
 
     @property
     def domain(self) -> str:
@@ -102,6 +103,7 @@ class SenderSettings:
             timezone=config["TIMEZONE"],
             dkim_selector=selector,
             dkim_key=key,
+            dkim_domain=config.get("DKIM_DOMAIN") or "",
         )
 
 
@@ -136,7 +138,7 @@ class DigestComposer:
             self._signer = DkimSigner(
                 private_key_pem=settings.dkim_key,
                 selector=settings.dkim_selector,
-                domain=settings.domain,
+                domain=settings.dkim_domain or settings.domain,
                 headers=DKIM_HEADERS,
             )
 
