@@ -27,6 +27,7 @@ class AuditAction(enum.StrEnum):
     EDITION_PAUSED = "edition_paused"
     EDITION_RESUMED = "edition_resumed"
     EDITION_CANCELLED = "edition_cancelled"
+    EDITION_SENT_NOW = "edition_sent_now"
     FAILED_SENT_AGAIN = "failed_sent_again"
     UNCERTAIN_SENT_AGAIN = "uncertain_sent_again"
     UNCERTAIN_SETTLED = "uncertain_settled"
@@ -50,6 +51,7 @@ LABELS = {
     AuditAction.EDITION_PAUSED: _l("Sending paused"),
     AuditAction.EDITION_RESUMED: _l("Sending resumed"),
     AuditAction.EDITION_CANCELLED: _l("Sending cancelled"),
+    AuditAction.EDITION_SENT_NOW: _l("Scheduled edition sent now"),
     AuditAction.FAILED_SENT_AGAIN: _l("Failed letters sent again"),
     AuditAction.UNCERTAIN_SENT_AGAIN: _l("Uncertain letters sent again"),
     AuditAction.UNCERTAIN_SETTLED: _l("Uncertain letters confirmed by the relay's log"),

@@ -1,6 +1,6 @@
-"""What editors do to an edition being sent: pause, resume, cancel, and decide its uncertain
-and its failed rows. Each is a POST with the form's CSRF token; the delivery engine decides
-what applies."""
+"""What editors do to an edition being sent: pause, resume, cancel, send a scheduled one now,
+and decide its uncertain and its failed rows. Each is a POST with the form's CSRF token; the
+delivery engine decides what applies."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
+from newsletter import jobs, ledger
 from newsletter.admin.audit import AuditAction, record
-from newsletter.admin.labels import edition_title, status_label
+from newsletter.admin.labels import edition_title, status_label, zone
 from newsletter.admin.report import controls, counts_of
 from newsletter.admin.views import bp, login_required
 from newsletter.delivery import control
 from newsletter.delivery.control import NotAllowed
 from newsletter.delivery.uncertain import message_ids_in, send_again, settle_from_log
-from newsletter.models import Digest, db
+from newsletter.models import Digest, db, utcnow
 
 REFUSED = {
     "pause": _l("This sending cannot be paused: the edition is %(status)s."),
@@ -133,6 +134,33 @@ def digest_cancel(digest_id: int) -> Response:
             ),
             "success",
         )
+    return _back(digest_id)
+
+
+@bp.post("/digests/<int:digest_id>/send-now")
+@login_required
+def digest_send_now(digest_id: int) -> Response:
+    """A scheduled edition sent before its time: released as the beat's digests.start_due
+    releases it (one conditional UPDATE: the beat and this click release it once), then
+    planned by the same task, which leaves with the commit."""
+    digest = _posted_digest(digest_id)
+    # In the audit's words: the newsroom's French and clock, whatever the console's language.
+    scheduled = f"{digest.send_at.astimezone(zone()):%d/%m/%Y %H:%M}" if digest.send_at else "—"
+    if not ledger.release_early(digest_id, now=utcnow()):
+        db.session.rollback()
+        flash(
+            _(
+                "This edition is not waiting for its time any more: it is %(status)s.",
+                status=status_label(digest.status),
+            ),
+            "error",
+        )
+        return _back(digest_id)
+    jobs.enqueue("delivery.plan", digest_id)
+    detail = f"édition {digest_id} : programmée pour le {scheduled}, envoyée maintenant"
+    record(g.editor, AuditAction.EDITION_SENT_NOW, detail)
+    db.session.commit()
+    flash(_("The edition leaves now, without waiting for its scheduled time."), "success")
     return _back(digest_id)
 
 

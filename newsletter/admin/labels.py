@@ -86,6 +86,29 @@ def edition_title(digest: Digest) -> str:
     return digest.edition_key
 
 
+def waits_for_its_time(digest: Digest) -> bool:
+    """Scheduled and not released yet: it leaves at send_at, unless sent now or cancelled."""
+    return (
+        digest.status is DigestStatus.PLANNED
+        and digest.send_at is not None
+        and digest.planned_at is None
+    )
+
+
+@bp.app_template_filter("scheduled_for")
+def scheduled_for(digest: Digest) -> str:
+    """ "Programmée pour le 3 décembre 2026 à 14:00" / "Scheduled for December 3, 2026 at
+    2:00 PM" on the newsroom's clock; "" for an edition not waiting for its time."""
+    if digest.send_at is None or not waits_for_its_time(digest):
+        return ""
+    local = digest.send_at.astimezone(zone())
+    return _(
+        "Scheduled for %(day)s at %(time)s",
+        day=long_day(local.date()),
+        time=format_time(local, "short", locale=language()),
+    )
+
+
 @bp.app_template_filter("status_label")
 def status_label(status: DigestStatus | str) -> str:
     label = STATUS_LABELS.get(DigestStatus(status))

@@ -13,6 +13,7 @@ transitions (docs/delivery.md draws the state machine and the commit points C0 t
   cancel_leftovers       pending rows of a cancelled digest → cancelled                  sending.py
   pause/resume/cancel    a digest's status, and its rows not yet handed over             digest.py
   release_scheduled      a scheduled edition come due: released once, for its plan      digest.py
+  release_early          a scheduled edition an editor sends now, before its time        digest.py
   finish_if_done         sending → finished when no row is open                          digest.py
   send_uncertain_again / settle_uncertain: a person's decision on uncertain rows         digest.py
   send_failed_again      failed → pending, a person's decision once the cause is fixed digest.py
@@ -29,6 +30,7 @@ from newsletter.ledger.digest import (
     cancel,
     finish_if_done,
     pause,
+    release_early,
     release_scheduled,
     resume,
     send_failed_again,
@@ -72,6 +74,7 @@ __all__ = [
     "reclaim",
     "record",
     "release",
+    "release_early",
     "release_scheduled",
     "release_owners",
     "reopen",

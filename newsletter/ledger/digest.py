@@ -59,6 +59,29 @@ def release_scheduled(digest_id: int, *, now: datetime) -> bool:
     )
 
 
+def release_early(digest_id: int, *, now: datetime) -> bool:
+    """A scheduled edition an editor sends now, before its time: still planned, never
+    released → released now, its articles' window ending now if it ran later. True for the
+    one caller that wins (the beat's release_scheduled may race it); it alone asks for the plan."""
+    return bool(
+        execute_dml(
+            digests.update()
+            .where(
+                digests.c.id == digest_id,
+                digests.c.status == DigestStatus.PLANNED.value,
+                digests.c.send_at.is_not(None),
+                digests.c.planned_at.is_(None),
+            )
+            .values(
+                planned_at=now,
+                window_end=sa.case(
+                    (digests.c.window_end > at(now), at(now)), else_=digests.c.window_end
+                ),
+            )
+        ).rowcount
+    )
+
+
 def pause(digest_id: int, *, reason: str) -> bool:
     """sending → paused, with the reason shown to editors; every claimed row not yet handed
     over is given back. False when the digest was not sending."""
