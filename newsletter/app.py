@@ -30,6 +30,7 @@ from newsletter import api
 from newsletter.admin.views import bp as admin_bp
 from newsletter.api.metrics import bp as metrics_bp
 from newsletter.celery_init import celery_init_app
+from newsletter.clicks.views import bp as clicks_bp
 from newsletter.commands import register_commands
 from newsletter.config import ConfigError, load_config
 from newsletter.delivery import metrics
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(digests_bp)
+    app.register_blueprint(clicks_bp)
     app.register_blueprint(webhooks_bp)
     # The API authenticates by bearer token, not by cookie: CSRF does not apply to it.
     csrf.exempt(api.bp)

@@ -276,6 +276,9 @@ SETTINGS: dict[str, Setting] = {
         "5 per 15 minutes", _rate_limit, "failed editors' logins per account, from any IP"
     ),
     "EDITOR_SESSION_HOURS": Setting(12, _int, "hours an editor's login lasts"),
+    "CLICK_COUNTING": Setting(
+        True, _bool, "article links in digests go through /r/ and count clicks (no reader named)"
+    ),
     "SEND_RATE_PER_SECOND": Setting(50.0, _float, "messages per second to the SMTP relay"),
     "SEND_RATE_PER_HOUR": Setting(0, _int, "messages per hour to the relay; 0: no hourly cap"),
     "SEND_BATCH_SIZE": Setting(200, _int, "deliveries claimed per batch"),

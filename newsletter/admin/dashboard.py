@@ -77,4 +77,23 @@ def dashboard() -> str:
         weekly=overview.next_weekly(),
         digests=digests,
         figures=sent_and_failed([digest.id for digest in digests]),
+        **_trend(list(digests)),
     )
+
+
+def _trend(digests: list[Digest]) -> dict[str, Any]:
+    """The last editions' readership, as two charts and their table."""
+    trend = overview.edition_trend(digests)
+    labels = [f"#{row.digest.id}" for row in trend]
+    per_thousand = Series(
+        _("Clicks per 1,000 delivered"), tuple(round(r.per_thousand) for r in trend)
+    )
+    left = [
+        Series(_("Unsubscribes"), tuple(r.unsubscribed for r in trend)),
+        Series(_("Complaints"), tuple(r.complained for r in trend)),
+    ]
+    return {
+        "trend": trend,
+        "clicks_chart": line_chart(_("Clicks per 1,000 letters delivered"), labels, [per_thousand]),
+        "leavers_chart": line_chart(_("Readers who left after each edition"), labels, left),
+    }

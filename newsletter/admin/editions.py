@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from newsletter.admin.controls import ActionForm, SettleForm
 from newsletter.admin.paging import page_number
-from newsletter.admin.report import COUNTS, live_report, sent_and_failed
+from newsletter.admin.report import COUNTS, click_report, live_report, sent_and_failed
 from newsletter.admin.views import bp, login_required
 from newsletter.delivery.uncertain import uncertain_rows
 from newsletter.models import REGIONS, Digest, db
@@ -56,6 +56,7 @@ def digest_show(digest_id: int) -> str:
         "admin/digest_show.html",
         digest=digest,
         live=live_report(digest),
+        clicks=click_report(digest),
         counts=COUNTS,
         uncertain=uncertain_rows(digest_id),
         settle_form=SettleForm(),

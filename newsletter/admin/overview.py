@@ -12,12 +12,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from newsletter.admin.labels import region_name
+from newsletter.clicks import figures
 from newsletter.digests.dry_run import dry_run
 from newsletter.digests.editions import weekly_draft
 from newsletter.models import (
     Article,
     ConsentEvent,
     ConsentKind,
+    Digest,
     Feed,
     Region,
     Subscriber,
@@ -163,3 +165,34 @@ def _window_articles(start: datetime, end: datetime) -> list[str]:
             .where(Article.published_at >= start, Article.published_at < end)
         ).scalars()
     )
+
+
+@dataclass(frozen=True)
+class EditionTrend:
+    """One edition of the dashboard's trend, oldest first: anonymous counts only."""
+
+    digest: Digest
+    delivered: int
+    clicks: int
+    per_thousand: float
+    unsubscribed: int
+    complained: int
+
+
+def edition_trend(digests: list[Digest]) -> list[EditionTrend]:
+    """Clicks per 1,000 delivered, unsubscribes and complaints of these editions, oldest first;
+    only editions that went out (a letter delivered)."""
+    ids = [digest.id for digest in digests]
+    sent, clicks, left = figures.delivered(ids), figures.total_clicks(ids), figures.leavers(ids)
+    return [
+        EditionTrend(
+            digest=digest,
+            delivered=sent[digest.id],
+            clicks=clicks[digest.id],
+            per_thousand=figures.per_thousand(clicks[digest.id], sent[digest.id]),
+            unsubscribed=left[digest.id].unsubscribed,
+            complained=left[digest.id].complained,
+        )
+        for digest in sorted(digests, key=lambda d: d.id)
+        if sent[digest.id]
+    ]

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
-from newsletter.admin.labels import status_label
+from newsletter.admin.charts import bar_chart
+from newsletter.admin.labels import region_name, status_label
+from newsletter.clicks import figures
+from newsletter.clicks.refs import TOP
 from newsletter.delivery.progress import progress_of
 from newsletter.models import OPEN_STATES, Delivery, DeliveryState, Digest, DigestStatus, db
 
@@ -139,3 +146,97 @@ def sent_and_failed(digest_ids: list[int]) -> dict[int, dict[str, int]]:
     for digest_id, state, count in rows:
         figures[digest_id][str(state)] = count
     return figures
+
+
+# Articles shown in the report's chart of the most-read; the table lists every clicked one.
+TOP_ARTICLES = 10
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    name: str
+    clicks: int
+    delivered: int
+    per_thousand: float
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    title: str
+    clicks: int
+    per_thousand: float
+    # (section's name, clicks) in the letter's order
+    sections: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class ClickReport:
+    """What the edition's page says after its sending: clicks, delivered, who left after it."""
+
+    counting: bool  # CLICK_COUNTING: off, the letters carry plain links and nothing counts
+    delivered: int
+    clicks: int
+    per_thousand: float
+    leavers: figures.Leavers
+    articles: list[ArticleRow]
+    sections: list[SectionRow]
+    articles_chart: Markup
+    sections_chart: Markup
+
+
+def section_name(section: str) -> str:
+    return _("Top story") if section == TOP else region_name(section)
+
+
+def click_report(digest: Digest) -> ClickReport:
+    delivered = figures.delivered([digest.id])[digest.id]
+    clicked = figures.article_clicks(digest.id)
+    sections = figures.section_clicks(digest.id, clicked)
+    order = [s.section for s in sections]
+    articles = [
+        ArticleRow(
+            title=article.title or _("(article removed)"),
+            clicks=article.total,
+            per_thousand=figures.per_thousand(article.total, delivered),
+            sections=[
+                (section_name(section), article.by_section[section])
+                for section in sorted(article.by_section, key=_position(order))
+            ],
+        )
+        for article in clicked
+    ]
+    section_rows = [
+        SectionRow(
+            section_name(s.section),
+            s.clicks,
+            s.delivered,
+            figures.per_thousand(s.clicks, s.delivered),
+        )
+        for s in sections
+    ]
+    total = sum(article.clicks for article in articles)
+    return ClickReport(
+        counting=bool(current_app.config["CLICK_COUNTING"]),
+        delivered=delivered,
+        clicks=total,
+        per_thousand=figures.per_thousand(total, delivered),
+        leavers=figures.leavers([digest.id])[digest.id],
+        articles=articles,
+        sections=section_rows,
+        articles_chart=bar_chart(
+            _("Most-read articles (clicks)"),
+            [(_short(a.title), a.clicks) for a in articles[:TOP_ARTICLES]],
+        ),
+        sections_chart=bar_chart(
+            _("Clicks per section of the letter"), [(s.name, s.clicks) for s in section_rows]
+        ),
+    )
+
+
+def _position(order: list[str]) -> Callable[[str], int]:
+    return lambda section: order.index(section) if section in order else len(order)
+
+
+def _short(title: str, limit: int = 26) -> str:
+    """A bar's label: the chart's left margin holds about this many characters."""
+    return title if len(title) <= limit else title[: limit - 1] + "…"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import make_msgid
@@ -17,6 +18,7 @@ from typing import Any
 
 from flask import current_app
 
+from newsletter.clicks.refs import TOP, ClickRef, click_url, encode_minted
 from newsletter.digests.assemble import (
     ArticleItem,
     DigestSection,
@@ -115,8 +117,11 @@ class DigestComposer:
         settings: SenderSettings,
         *,
         reader_links: Callable[[int], Any],
+        click_counting: bool = False,
     ) -> None:
         self.edition = edition
+        # Article links through /r/ (clicks/): only for a stored edition, whose id they name.
+        self._click_links = click_counting and bool(edition.id)
         self.window = window
         self.settings = settings
         self._reader_links = reader_links
@@ -124,7 +129,7 @@ class DigestComposer:
         # Random per composer, letters and digits only: survives escaping and inlining, and no
         # article text can contain it, so substitution never touches what an author wrote.
         tag = secrets.token_hex(8)
-        names = ("unsub", "manage", "greet", "viewer")
+        names = ("unsub", "manage", "greet", "viewer", "mint")
         self._marks = {name: f"nlmark{tag}{name}" for name in names}
         self._mark_re = re.compile("|".join(re.escape(m) for m in self._marks.values()))
         self._boundary = f"{BOUNDARY_PREFIX}{secrets.token_hex(12)}"
@@ -166,6 +171,7 @@ class DigestComposer:
             load_window(digest),
             SenderSettings.from_config(config),
             reader_links=reader_links_provider(),
+            click_counting=config["CLICK_COUNTING"],
         )
 
     def body_for(self, region_slugs: tuple[str, ...], language: str) -> DigestBody | None:
@@ -185,6 +191,7 @@ class DigestComposer:
             # A reader's email adds who they are to the link; an editor's test email does not.
             view_url=url + marks["viewer"],
             greeting=marks["greet"],
+            article_href=self._click_href if self._click_links else None,
         )
         made = self.render_with(slugs, language, links)
         if made is None:
@@ -203,6 +210,12 @@ class DigestComposer:
             text_pieces=encode_pieces(text, self._mark_re),
             html_pieces=encode_pieces(markup, self._mark_re),
         )
+
+    def _click_href(self, article: ArticleItem, section: str | None) -> str:
+        """The counter's link: the same for every reader of the section, but for the message's
+        mint time, filled per message (clicks/counting.py: scanners)."""
+        ref = ClickRef(self.edition.id, article.id, section or TOP)
+        return click_url(ref, minted=self._marks["mint"])
 
     def render_with(
         self, slugs: tuple[str, ...], language: str, links: Links
@@ -232,12 +245,16 @@ class DigestComposer:
         manage_url: str,
         name: str | None,
         viewer: str = "",
+        minted: str = "0",
     ) -> tuple[str, str]:
         """(text, html) with the reader's links and greeting: one regex pass over each part.
 
-        `viewer` is what the view-in-browser link says of the reader (links.reader_suffix).
+        `viewer` is what the view-in-browser link says of the reader (links.reader_suffix);
+        `minted`, the mint time article links carry ("0": not counted, for previews).
         """
-        plain, escaped = self._values(body, unsubscribe_url, manage_url, name, viewer=viewer)
+        plain, escaped = self._values(
+            body, unsubscribe_url, manage_url, name, viewer=viewer, minted=minted
+        )
         text = self._mark_re.sub(lambda m: plain[m.group(0)], body.text)
         markup = self._mark_re.sub(lambda m: escaped[m.group(0)], body.html)
         return text, markup
@@ -250,6 +267,7 @@ class DigestComposer:
         name: str | None,
         *,
         viewer: str,
+        minted: str = "0",
     ) -> tuple[dict[str, str], dict[str, str]]:
         """What each placeholder becomes for this reader, in the text part and in the HTML."""
         labels = LABELS[body.language]
@@ -262,6 +280,8 @@ class DigestComposer:
             self._marks["manage"]: manage_url,
             self._marks["greet"]: greeting,
             self._marks["viewer"]: viewer,
+            # When a reader's message was made; "0" (a test, a preview) is never counted.
+            self._marks["mint"]: minted,
         }
         escaped = {mark: html.escape(value, quote=True) for mark, value in plain.items()}
         return plain, escaped
@@ -285,6 +305,7 @@ class DigestComposer:
             manage_url=links.manage_url,
             viewer=reader_suffix(links),
             message_id=message_id,
+            minted=encode_minted(int(time.time())),
         )
 
     def test_message_for(self, body: DigestBody, *, email: str) -> bytes:
@@ -312,8 +333,11 @@ class DigestComposer:
         viewer: str,
         message_id: str,
         subject_prefix: str = "",
+        minted: str = "0",
     ) -> bytes:
-        plain, escaped = self._values(body, unsubscribe_url, manage_url, name, viewer=viewer)
+        plain, escaped = self._values(
+            body, unsubscribe_url, manage_url, name, viewer=viewer, minted=minted
+        )
         subject = body.subject_header
         if subject_prefix or not subject:
             subject = header_line("Subject", subject_prefix + body.subject)

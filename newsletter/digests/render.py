@@ -6,7 +6,7 @@ the templates as data and never compiled as a template; the HTML templates autoe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -106,6 +106,10 @@ class Links:
     manage_url: str
     view_url: str
     greeting: str
+    # Where an article's link leads, given the article and the region section it sits in
+    # (None: the pinned story): the click counter's link in a letter (clicks/refs.py). None
+    # here: the article's own URL (web copy, click counting off).
+    article_href: Callable[[ArticleItem, str | None], str] | None = None
 
     @property
     def for_visitor(self) -> bool:
@@ -134,11 +138,15 @@ def render_digest(
 ) -> RenderedEmail:
     labels = LABELS[language]
     zone = edition.timezone
+    href = links.article_href or (lambda article, _section: article.url)
     views = [
-        (section.region.name(language), [_view(a, language, zone) for a in section.articles])
+        (
+            section.region.name(language),
+            [_view(a, language, zone, href(a, section.region.slug)) for a in section.articles],
+        )
         for section in sections
     ]
-    top = _view(pinned, language, edition.timezone) if pinned else None
+    top = _view(pinned, language, edition.timezone, href(pinned, None)) if pinned else None
     count = sum(len(articles) for _, articles in views) + (1 if top else 0)
     region_names = [name for name, _ in views]
     titles = ([top.title] if top else []) + [a.title for _, articles in views for a in articles]
@@ -195,12 +203,12 @@ def _heading(edition: EditionInfo, labels: dict[str, str]) -> str:
     return labels["weekly_heading"].format(week=edition.week)
 
 
-def _view(article: ArticleItem, language: str, timezone: str) -> ArticleView:
+def _view(article: ArticleItem, language: str, timezone: str, url: str) -> ArticleView:
     section = SECTION_LABELS[article.section][language] if article.section else ""
     return ArticleView(
         # One line each: a CR/LF in a title must not break the text layout.
         title=one_line(article.title),
-        url=article.url,
+        url=url,
         section=section,
         author=one_line(article.author or ""),
         date=format_day(article.published_at, language, timezone),

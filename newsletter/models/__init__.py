@@ -2,6 +2,7 @@
 
 from newsletter.models.article import Article, Feed, Section, article_regions
 from newsletter.models.base import Base, db, utcnow
+from newsletter.models.click import ClickCount
 from newsletter.models.delivery import (
     OPEN_STATES,
     BounceEvent,
@@ -35,6 +36,7 @@ __all__ = [
     "Article",
     "Base",
     "BounceEvent",
+    "ClickCount",
     "ConsentEvent",
     "ConsentKind",
     "Delivery",

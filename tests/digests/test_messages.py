@@ -243,15 +243,18 @@ def test_each_part_decodes_to_the_readers_personal_copy_in_lines_of_at_most_76(
     zoe = make_reader("russie", "afrique", name="Zoé = « Ωμέγα » " * 3)
     body, raw = send_one(composer, zoe)
     links = reader_links(zoe.id)
+    message = parse(raw)
+    # The one value made at sending: when the message was made, in its article links.
+    minted = re.search(r"\?t=([0-9a-z]+)", message.get_body(("plain",)).get_content())
     text, markup = composer.personalise(
         body,
         unsubscribe_url=links.unsubscribe_url,
         manage_url=links.manage_url,
         name=zoe.name,
         viewer=reader_suffix(links),
+        minted=minted.group(1) if minted else "0",
     )
 
-    message = parse(raw)
     # The parts were encoded once per body and joined with each reader's values.
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
     assert message.get_body(("html",)).get_content().replace("\r\n", "\n") == markup
