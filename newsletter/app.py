@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+import newsletter.admin.archive_toggle  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.articles  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.controls  # noqa: F401 - its routes attach to admin_bp
 import newsletter.admin.dashboard  # noqa: F401 - its routes attach to admin_bp
@@ -29,8 +30,8 @@ import newsletter.subscriptions.views  # noqa: F401 - its routes attach to subsc
 from newsletter import api
 from newsletter.admin.views import bp as admin_bp
 from newsletter.api.metrics import bp as metrics_bp
+from newsletter.archive.views import bp as archive_bp
 from newsletter.celery_init import celery_init_app
-from newsletter.clicks.views import bp as clicks_bp
 from newsletter.commands import register_commands
 from newsletter.config import ConfigError, load_config
 from newsletter.delivery import metrics
@@ -131,7 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(digests_bp)
-    app.register_blueprint(clicks_bp)
+    app.register_blueprint(archive_bp)
     app.register_blueprint(webhooks_bp)
     # The API authenticates by bearer token, not by cookie: CSRF does not apply to it.
     csrf.exempt(api.bp)

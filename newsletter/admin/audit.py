@@ -36,6 +36,8 @@ class AuditAction(enum.StrEnum):
     READER_ERASED = "reader_erased"
     SUPPRESSION_LIFTED = "suppression_lifted"
     READERS_IMPORTED = "readers_imported"
+    ARCHIVE_HIDDEN = "archive_hidden"
+    ARCHIVE_SHOWN = "archive_shown"
 
 
 LABELS = {
@@ -60,6 +62,8 @@ LABELS = {
     AuditAction.READER_ERASED: _l("Reader erased"),
     AuditAction.SUPPRESSION_LIFTED: _l("Address block lifted"),
     AuditAction.READERS_IMPORTED: _l("Readers imported from a CSV file"),
+    AuditAction.ARCHIVE_HIDDEN: _l("Edition hidden from the public archive"),
+    AuditAction.ARCHIVE_SHOWN: _l("Edition shown in the public archive again"),
 }
 
 

@@ -37,6 +37,11 @@ FRAMED_EMAIL_POLICY = f"{EMAIL_HTML_POLICY}; frame-ancestors 'self'"
 # Endpoints that differ from the site: the emails' HTML, and the frames our own pages show.
 OWN_HEADERS: dict[str, dict[str, Any]] = {
     "digests.view": {"content_security_policy": f"{EMAIL_HTML_POLICY}; frame-ancestors 'none'"},
+    # The public archive's editions: an email's HTML as well, rendered for no reader.
+    **{
+        endpoint: {"content_security_policy": f"{EMAIL_HTML_POLICY}; frame-ancestors 'none'"}
+        for endpoint in ("archive.edition", "archive.region_edition")
+    },
     "admin.digest_preview_frame": {
         "content_security_policy": FRAMED_EMAIL_POLICY,
         "frame_options": SAMEORIGIN,
