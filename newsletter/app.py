@@ -32,6 +32,7 @@ from newsletter.admin.views import bp as admin_bp
 from newsletter.api.metrics import bp as metrics_bp
 from newsletter.archive.views import bp as archive_bp
 from newsletter.celery_init import celery_init_app
+from newsletter.clicks.views import bp as clicks_bp
 from newsletter.commands import register_commands
 from newsletter.config import ConfigError, load_config
 from newsletter.delivery import metrics
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(digests_bp)
     app.register_blueprint(archive_bp)
+    app.register_blueprint(clicks_bp)
     app.register_blueprint(webhooks_bp)
     # The API authenticates by bearer token, not by cookie: CSRF does not apply to it.
     csrf.exempt(api.bp)

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from newsletter.admin.accounts import issue_token
+from newsletter.clicks.refs import ClickRef, sign_ref
 from newsletter.digests.links import view_url
 from newsletter.models import Subscriber, db
 from newsletter.subscriptions import tokens
@@ -90,6 +91,8 @@ def link_values(app: Flask) -> dict[tuple[str, str], Any]:
         },
         ("digests.view", "token"): path_of(view_url(digest_id, ["asie"], "fr")).rsplit("/")[-1],
         ("static", "filename"): "site.css",
+        # An article link of a letter, without its mint time: followed, never counted.
+        ("clicks.follow", "ref"): sign_ref(ClickRef(digest_id, first_article, "asie")),
         **{
             (rule.endpoint, "region"): "asie"
             for rule in app.url_map.iter_rules()
