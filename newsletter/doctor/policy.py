@@ -10,7 +10,7 @@ def check_spf(envelope_domain: str, lookup: TxtLookup) -> Check:
     """A v=spf1 record exists and ends with a policy; whether it names the relay we cannot
     know from here (the relay's outgoing address is not in SMTP_URL), so it is only said."""
     name = "SPF"
-    example = 'publish TXT "v=spf1 include:<your relay\'s SPF domain> -all"'
+    example = f'publish {envelope_domain} TXT "v=spf1 include:<the relay\'s SPF domain> -all"'
     try:
         records = [r for r in lookup.txt(envelope_domain) if _is_spf(r)]
     except DnsUnavailable as exc:

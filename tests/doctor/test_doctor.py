@@ -209,6 +209,8 @@ def test_a_missing_or_loose_spf_record_is_said(
 
     assert verdicts(result)["SPF"] == verdict
     assert said in result.output
+    if "no SPF record" in said:
+        assert f'fix: publish {DOMAIN} TXT "v=spf1 include:' in result.output
 
 
 def test_json_output_lists_every_check(app: Flask, live_url: str, dns_server: DnsServer) -> None:
