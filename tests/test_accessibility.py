@@ -66,8 +66,8 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
     app: Flask, page: Any, live_url: str
 ) -> None:
     ingest_file(SAMPLE_FEED)
+    (email,) = seed_readers(1)  # mailed the edition: it is in the public archive
     digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
-    (email,) = seed_readers(1)
     reader = db.session.execute(db.select(Subscriber).where(Subscriber.email == email)).scalar_one()
     reader_import = ReaderImport(
         filename="liste.csv", encoding="utf-8", consent_note="formulaire", rejected=1
@@ -85,7 +85,8 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
     db.session.commit()
     found: dict[str, list[str]] = {}
 
-    for path in ["/", "/admin/login"]:
+    archive = ["/archive/", f"/archive/{digest.id}/", "/archive/union-europeenne/"]
+    for path in ["/", *archive, "/admin/login"]:
         page.goto(live_url + path)
         found[path] = violations(page)
     page.fill("#email", EDITOR)
