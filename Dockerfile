@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY newsletter ./newsletter
 COPY worker ./worker
 COPY templates ./templates
+COPY gunicorn.conf.py ./
 RUN pip install --no-deps -e . && useradd --create-home --uid 1000 newsletter \
     && mkdir -p /app/instance/prometheus && chown -R newsletter /app/instance
 USER newsletter
