@@ -106,9 +106,7 @@ def test_two_workers_releasing_at_the_same_moment_release_the_edition_once(
     assert start_due() == []  # released already: no second plan
 
 
-def test_an_edition_cancelled_before_its_time_never_leaves(
-    app: Flask, smtp_sink: SmtpSink
-) -> None:
+def test_an_edition_cancelled_before_its_time_never_leaves(app: Flask, smtp_sink: SmtpSink) -> None:
     now = utcnow() - timedelta(minutes=31)
     digest_id = scheduled(now)
 
