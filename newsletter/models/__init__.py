@@ -12,6 +12,7 @@ from newsletter.models.delivery import (
 )
 from newsletter.models.digest import Digest, DigestKind, DigestStatus
 from newsletter.models.editor import ApiToken, Editor, EditorSession
+from newsletter.models.leave_reason import LeaveComment, LeaveReason, LeaveReasonCount
 from newsletter.models.page_import import ImportState, PageImport
 from newsletter.models.reader_import import (
     ReaderImport,
@@ -30,6 +31,9 @@ from newsletter.models.subscriber import (
 )
 
 __all__ = [
+    "LeaveComment",
+    "LeaveReason",
+    "LeaveReasonCount",
     "OPEN_STATES",
     "REGIONS",
     "ApiToken",
