@@ -21,10 +21,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from newsletter import jobs
 from newsletter.extensions import csrf
 from newsletter.models import Subscriber, SubscriberStatus, db
-from newsletter.subscriptions import preferences, service, tokens
+from newsletter.subscriptions import leaving, preferences, service, tokens
 from newsletter.subscriptions.abuse import take_mail_slot
 from newsletter.subscriptions.blueprint import bp, provenance, speak
 from newsletter.subscriptions.forms import ButtonForm, check_preferences, region_choices
+from newsletter.subscriptions.leaving_views import leave_question
 from newsletter.subscriptions.service import ConfirmOutcome
 from newsletter.subscriptions.tokens import ExpiredToken, InvalidToken, Purpose
 
@@ -121,11 +122,24 @@ def unsubscribe(token: str) -> Page:
     if request.method != "POST":
         if subscriber is None or subscriber.status == SubscriberStatus.UNSUBSCRIBED:
             return _message("unsubscribed")
-        return render_template("web/unsubscribe.html")
-    if subscriber is not None:
-        one_click = request.form.get("List-Unsubscribe") == "One-Click"
-        preferences.unsubscribe(subscriber, provenance("one-click" if one_click else "web"))
-    return _message("unsubscribed")
+        return render_template("web/unsubscribe.html", manage_url=_instead(subscriber, token))
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    left = subscriber is not None and preferences.unsubscribe(
+        subscriber, provenance("one-click" if one_click else "web")
+    )
+    # A mail client's one-click POST shows no one a page: nothing to ask there. Nor is a
+    # reader who was already out asked again (each question is one real leaver's).
+    if one_click or not left:
+        return _message("unsubscribed")
+    return leave_question(leaving.mint_survey())
+
+
+def _instead(subscriber: Subscriber, unsubscribe_token: str) -> str | None:
+    """The email's own manage link, twin of its unsubscribe link: not a fresh one, which would
+    renew an expired preferences link (and its data export) for whoever holds the old email."""
+    if subscriber.status != SubscriberStatus.CONFIRMED:
+        return None
+    return url_for("subscriptions.manage", token=tokens.twin(unsubscribe_token, Purpose.MANAGE))
 
 
 # --- preference centre ---------------------------------------------------------------------
@@ -213,7 +227,8 @@ def _manage_page(
     export_refused: bool = False,
 ) -> str:
     regions = service.all_regions()
-    unsubscribe_token = tokens.sign(Purpose.UNSUBSCRIBE, subscriber.id)
+    # The manage link's twin: the unsubscribe page links back to this link, never a newer one.
+    unsubscribe_token = tokens.twin(token, Purpose.UNSUBSCRIBE)
     return render_template(
         "web/manage.html",
         form=ButtonForm(),

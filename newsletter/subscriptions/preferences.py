@@ -49,11 +49,13 @@ def change_preferences(
     return True
 
 
-def unsubscribe(subscriber: Subscriber, provenance: Provenance) -> None:
-    """Idempotent, and at once: deliveries not yet handed to SMTP are cancelled."""
-    leave(subscriber, ConsentKind.UNSUBSCRIBE, provenance)
+def unsubscribe(subscriber: Subscriber, provenance: Provenance) -> bool:
+    """Idempotent, and at once: deliveries not yet handed to SMTP are cancelled. False when
+    the reader was already out."""
+    left = leave(subscriber, ConsentKind.UNSUBSCRIBE, provenance)
     db.session.commit()
     db.session.refresh(subscriber)
+    return left
 
 
 def leave(subscriber: Subscriber, kind: ConsentKind, provenance: Provenance) -> bool:

@@ -69,6 +69,11 @@ def _keys() -> tuple[str, ...]:
     return (*old, current_app.config["SECRET_KEY"])
 
 
+def serializer(salt: str) -> URLSafeTimedSerializer:
+    """This app's signer for tokens of another kind than a reader's link (its own salt)."""
+    return _serializer(_keys(), salt)
+
+
 def sign(purpose: Purpose, subscriber_id: int, nonce: str | None = None) -> str:
     payload: dict[str, object] = {"sid": subscriber_id, "lid": LIST_ID}
     if nonce is not None:
@@ -100,6 +105,15 @@ def _data(payload: object, signed_at: float | None = None) -> TokenData:
     if not isinstance(sid, int) or not (nonce is None or isinstance(nonce, str)):
         raise InvalidToken
     return TokenData(subscriber_id=sid, nonce=nonce, signed_at=signed_at)
+
+
+def twin(token: str, purpose: Purpose) -> str:
+    """The same payload and moment, signed for another purpose: an email's unsubscribe and
+    manage links are such twins, so one opens no more, and for no longer, than the other.
+    Only for a token already read (a forged one makes a twin that fails to read)."""
+    signed_value = token.rsplit(".", 1)[0]  # payload.timestamp
+    signer = TimestampSigner(current_app.config["SECRET_KEY"], salt=purpose.value)
+    return f"{signed_value}.{signer.get_signature(signed_value).decode()}"
 
 
 def confirm_max_age() -> int:
