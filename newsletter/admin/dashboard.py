@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from newsletter.admin import overview
 from newsletter.admin.charts import Series, bar_chart, line_chart
 from newsletter.admin.labels import language, region_name
+from newsletter.admin.leavers import leavers_panel
 from newsletter.admin.report import sent_and_failed
 from newsletter.admin.views import bp, login_required
 from newsletter.models import REGIONS, Article, Digest, db
@@ -78,6 +79,7 @@ def dashboard() -> str:
         digests=digests,
         figures=sent_and_failed([digest.id for digest in digests]),
         **_trend(list(digests)),
+        **leavers_panel(),
     )
 
 

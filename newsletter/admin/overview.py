@@ -1,5 +1,6 @@
 """The dashboard's figures: readers over the weeks, readers per region, feeds in error,
-articles awaiting a region, and what the next weekly edition would send now."""
+articles awaiting a region, what the next weekly edition would send now, and why readers
+leave."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from newsletter.models import (
     ConsentKind,
     Digest,
     Feed,
+    LeaveComment,
+    LeaveReason,
+    LeaveReasonCount,
     Region,
     Subscriber,
     SubscriberStatus,
@@ -196,3 +200,43 @@ def edition_trend(digests: list[Digest]) -> list[EditionTrend]:
         for digest in sorted(digests, key=lambda d: d.id)
         if sent[digest.id]
     ]
+
+
+LEAVE_MONTHS = 12
+LAST_COMMENTS = 20
+
+
+@dataclass(frozen=True)
+class LeaveReasons:
+    months: list[date]  # the first day of each month, oldest first, this month last
+    counts: dict[LeaveReason, list[int]]  # one count per month
+
+
+def leave_reasons(*, this_month: date) -> LeaveReasons:
+    """Answers per reason over the LEAVE_MONTHS months ending with `this_month` (a first day)."""
+    months = [_months_before(this_month, n) for n in reversed(range(LEAVE_MONTHS))]
+    counts = {reason: [0] * LEAVE_MONTHS for reason in LeaveReason}
+    rows = db.session.execute(
+        sa.select(LeaveReasonCount).where(
+            LeaveReasonCount.month >= months[0], LeaveReasonCount.month <= this_month
+        )
+    ).scalars()
+    index = {month: i for i, month in enumerate(months)}
+    for row in rows:
+        if row.month in index:
+            counts[row.reason][index[row.month]] = row.count
+    return LeaveReasons(months, counts)
+
+
+def _months_before(month: date, n: int) -> date:
+    total = month.year * 12 + month.month - 1 - n
+    return date(total // 12, total % 12 + 1, 1)
+
+
+def leave_comments(*, limit: int = LAST_COMMENTS) -> list[LeaveComment]:
+    """The latest comments, newest first: month, reason and text, nothing else is kept."""
+    return list(
+        db.session.execute(
+            sa.select(LeaveComment).order_by(LeaveComment.id.desc()).limit(limit)
+        ).scalars()
+    )

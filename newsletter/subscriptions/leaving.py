@@ -23,6 +23,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 from limits.storage import Storage, storage_from_string
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +31,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from newsletter.models import LeaveComment, LeaveReason, LeaveReasonCount, db
 from newsletter.subscriptions.tokens import LIST_ID, serializer
 
+# The choices as the reader reads them, in this order; the dashboard shows the same words.
+REASONS = (
+    (LeaveReason.TOO_MANY, _l("Too many emails")),
+    (LeaveReason.NOT_MY_REGIONS, _l("Not my regions")),
+    (LeaveReason.NOT_INTERESTING, _l("Not interesting")),
+    (LeaveReason.OTHER, _l("Another reason")),
+)
 SURVEY_SALT = "leave-survey-v1"
 SURVEY_MAX_AGE = 86400
 COMMENT_MAX = 1000

@@ -11,19 +11,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
-from newsletter.models import LeaveReason
 from newsletter.subscriptions import leaving
 from newsletter.subscriptions.blueprint import bp
 from newsletter.subscriptions.forms import ButtonForm
 
 Page = str | tuple[str, int] | BaseResponse
 
-REASONS = (
-    (LeaveReason.TOO_MANY, _l("Too many emails")),
-    (LeaveReason.NOT_MY_REGIONS, _l("Not my regions")),
-    (LeaveReason.NOT_INTERESTING, _l("Not interesting")),
-    (LeaveReason.OTHER, _l("Another reason")),
-)
 PROBLEMS = {
     ("reason", "unknown"): _l("Please choose one of the reasons listed."),
     ("comment", "control"): _l("Your comment contains characters we cannot keep."),
@@ -44,7 +37,7 @@ def leave_question(
         state="ask",
         form=ButtonForm(),
         survey=survey_token,
-        reasons=REASONS,
+        reasons=leaving.REASONS,
         action=url_for("subscriptions.answer_leaving", lang=str(get_locale() or "fr")),
         problem=PROBLEMS.get((problem.field, problem.problem)) if problem else None,
         problem_field=problem.field if problem else None,
