@@ -21,6 +21,7 @@ from newsletter.models import (
     Subscriber,
     db,
 )
+from newsletter.subscriptions.tokens import reader_links
 from tests.delivery.seed import seed_readers
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
 from tests.support.smtp import SmtpSink
@@ -86,9 +87,22 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
     found: dict[str, list[str]] = {}
 
     archive = ["/archive/", f"/archive/{digest.id}/", "/archive/union-europeenne/"]
-    for path in ["/", *archive, "/admin/login"]:
+    for path in ["/", *archive]:
         page.goto(live_url + path)
         found[path] = violations(page)
+    # Leaving: the unsubscribe page, the optional question after it, and its thanks.
+    page.goto(reader_links(reader.id).unsubscribe_url)
+    found["unsubscribe"] = violations(page)
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("form.leave-question")
+    found["why leave"] = violations(page)
+    page.check("input[value=too-many]")
+    page.fill("#leave-comment", "Une lettre par mois suffirait")
+    page.click("form.leave-question button[type=submit]")
+    page.wait_for_url("**/leaving*")
+    found["thanks for answering"] = violations(page)
+    page.goto(live_url + "/admin/login")
+    found["/admin/login"] = violations(page)
     page.fill("#email", EDITOR)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
