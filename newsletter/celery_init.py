@@ -7,6 +7,7 @@ imports the module that defines it. The worker's entry point is `worker/celery_a
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,26 @@ def celery_init_app(app: Flask) -> Celery:
     celery.conf.update(celery_config(app))
     celery.set_default()
     app.extensions["celery"] = celery
+    if not app.config["REDIS_URL"] and not celery.conf.task_always_eager:
+        _declare_embedded_queue(celery, Path(app.instance_path))
     worker_process_init.connect(lambda **_: _fresh_connections(app), weak=False)
     delivery_tasks.connect_worker_signals(app)
     return celery
+
+
+def _declare_embedded_queue(celery: Celery, instance: Path) -> None:
+    """Make the SQLite broker's tables and queue row now, one process at a time.
+
+    kombu makes them on first use, under a lock of its own process only: a web process
+    publishing and a worker polling for the first time could both insert the queue's row, and
+    the loser's IntegrityError lost a confirmation email or stopped the worker's polling. A
+    file lock serialises the declaration across processes; once the row exists, kombu finds it.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    with (instance / "broker.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with celery.connection_for_write() as connection:
+            connection.default_channel.queue_declare(queue=celery.conf.task_default_queue)
 
 
 def _fresh_connections(app: Flask) -> None:
