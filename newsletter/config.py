@@ -281,6 +281,24 @@ SETTINGS: dict[str, Setting] = {
     ),
     "SEND_RATE_PER_SECOND": Setting(50.0, _float, "messages per second to the SMTP relay"),
     "SEND_RATE_PER_HOUR": Setting(0, _int, "messages per hour to the relay; 0: no hourly cap"),
+    "SEND_THROTTLE_START_RATE": Setting(
+        0.0,
+        _float,
+        "rate assumed for a domain at its first throttle reply; 0: SEND_RATE_PER_SECOND",
+    ),
+    "SEND_THROTTLE_MIN_RATE": Setting(
+        0.5, _float, "messages per second a throttle never goes below"
+    ),
+    "SEND_THROTTLE_MAX_RATE": Setting(
+        0.0,
+        _float,
+        "a throttled key recovered to this rate is no longer limited; 0: the start rate",
+    ),
+    "SEND_THROTTLE_DECREASE": Setting(0.7, _float, "rate multiplied by this at a throttle reply"),
+    "SEND_THROTTLE_STEP": Setting(1.0, _float, "messages per second added per calm interval"),
+    "SEND_THROTTLE_INTERVAL_SECONDS": Setting(
+        10.0, _float, "at most one decrease, and one additive step, per interval"
+    ),
     "SEND_BATCH_SIZE": Setting(200, _int, "deliveries claimed per batch"),
     "SEND_GROUP_SIZE": Setting(20, _int, "messages handed over to the relay in one ledger commit"),
     "SEND_GROUPS_IN_FLIGHT": Setting(

@@ -17,10 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from newsletter.admin.charts import bar_chart
-from newsletter.admin.labels import region_name, status_label
+from newsletter.admin.charts import Series, bar_chart, line_chart
+from newsletter.admin.labels import moment, region_name, status_label, zone
 from newsletter.clicks import figures
 from newsletter.clicks.refs import TOP
+from newsletter.delivery import rate_history
 from newsletter.delivery.progress import progress_of
 from newsletter.models import OPEN_STATES, Delivery, DeliveryState, Digest, DigestStatus, db
 
@@ -182,6 +183,42 @@ class ClickReport:
     sections: list[SectionRow]
     articles_chart: Markup
     sections_chart: Markup
+    send_rates: list[RateReport]  # the sending's adaptive rates: empty if nothing throttled
+
+
+@dataclass(frozen=True)
+class RateRow:
+    minute: str  # "1 déc. 2026, 14:05", the newsroom's clock
+    rate: float | None  # messages per second allowed; None: not limited that minute
+    sent: int
+    throttled: int
+
+
+@dataclass(frozen=True)
+class RateReport:
+    """One key (the relay, or a domain) slowed down during the sending: the rate over time."""
+
+    name: str
+    chart: Markup
+    rows: list[RateRow]
+
+
+def rate_report(digest_id: int) -> list[RateReport]:
+    reports = []
+    for key, samples in rate_history.history(digest_id).items():
+        name = _("the relay") if key == "relay" else key.removeprefix("domain:")
+        rates = [round(s.rate) for s in samples]
+        chart = line_chart(
+            _("Messages per second allowed to %(name)s", name=name),
+            [s.minute.astimezone(zone()).strftime("%H:%M") for s in samples],
+            [Series(_("Messages per second"), tuple(rates))],
+        )
+        rows = [
+            RateRow(moment(s.minute), round(s.rate, 1) or None, s.sent, s.throttled)
+            for s in samples
+        ]
+        reports.append(RateReport(name, chart, rows))
+    return reports
 
 
 def section_name(section: str) -> str:
@@ -230,6 +267,7 @@ def click_report(digest: Digest) -> ClickReport:
         sections_chart=bar_chart(
             _("Clicks per section of the letter"), [(s.name, s.clicks) for s in section_rows]
         ),
+        send_rates=rate_report(digest.id),
     )
 
 

@@ -21,14 +21,16 @@ import functools
 import hashlib
 import hmac
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from newsletter.delivery import metrics, policy
+from newsletter.delivery import metrics, policy, rate_history
 from newsletter.delivery.control import pause
 from newsletter.delivery.readers import Reader
 from newsletter.delivery.store import LedgerStore
@@ -141,11 +143,19 @@ class GroupPipeline:
         self.flights: deque[Flight] = deque()  # handed over, not yet recorded
         self.prebuilt: Built | None = None  # prepared while the last commit waited for the disk
         self.renewed = time.monotonic()  # the claim just set the lease
+        # The send rates limited now (keys of adaptive.py), read at each prepare: empty while
+        # nothing is throttled, and then nothing below costs a thing.
+        self.rates: dict[str, float] = {}
+        self.postponed: list[tuple[int, datetime]] = []  # held back by a domain's rate
+        self.held: dict[str, int] = {}  # rows held back per key in this batch
+        self.tallies: dict[str, rate_history.Tally] = {}  # of the group landed, to note
+        self.throttled: set[str] = set()  # keys the landed group's replies slow down
 
     def run(self) -> BatchReport:
         """Every row ends recorded, released, or (if killed) handed over: uncertain."""
         while self._turn():
             pass
+        self._postpone()
         if self.report.stopped:
             # Rows never handed over go back to pending (the fence spares every other row).
             self.store.release(self.batch, [row.id for row, _, _ in self.parcels])
@@ -162,6 +172,7 @@ class GroupPipeline:
             upcoming = None  # the relay is down, refuses us, or the digest stopped: no more
         if upcoming is None and landed is None:
             return False
+        self._postpone()
         ours = self.hand_over(results, upcoming)
         self._after_commit(landed, results)
         if upcoming is not None:
@@ -187,10 +198,14 @@ class GroupPipeline:
         return built
 
     def prepare(self, group: list[Parcel]) -> Built:
-        """The group's messages, each with its deterministic Message-ID; then the rate cap."""
+        """The group's messages, each with its deterministic Message-ID; then the rate cap.
+        Rows for a domain over its adaptive rate are held back (deferred), not waited for."""
         stream, digest_id, clock = self.stream, self.batch.digest_id, self.report.clock
         built = Built({}, {}, [], {})
+        rates = self.rates = stream.pacer.rates() if stream.pacer is not None else {}
         for row, reader, body in group:
+            if rates and self._hold(row, reader.email):
+                continue
             mid = message_id(row.id, digest_id, secret=stream.secret, domain=stream.domain)
             data = self.composer.message_for(
                 body, email=reader.email, name=reader.name, subscriber_id=reader.id, message_id=mid
@@ -201,8 +216,32 @@ class GroupPipeline:
             built.readers[row.id] = reader.id
         clock.lap("build")
         stream.throttle.acquire(len(built.envelopes))
+        if rates:
+            # Limited domains last: a 421 closes the connection, and what follows it in the
+            # group goes back untried; so it does not hold back the other domains.
+            built.envelopes.sort(key=lambda e: policy.domain_key(e.rcpt) in rates)
+            relay = rates.get(policy.RELAY_KEY)
+            if relay is not None and stream.pacer is not None:
+                stream.pacer.wait(policy.RELAY_KEY, relay, len(built.envelopes))
         clock.skip()
         return built
+
+    def _hold(self, row: Claimed, email: str) -> bool:
+        """Over its domain's rate: deferred to about its turn, never handed over."""
+        key = policy.domain_key(email)
+        rate = self.rates.get(key)
+        if rate is None or self.stream.pacer is None or self.stream.pacer.admit(key, rate):
+            return False
+        ahead = self.held.get(key, 0)
+        self.held[key] = ahead + 1
+        seconds = (1.0 + ahead / rate) * random.uniform(1.0, 1.3)  # spread, not a herd
+        self.postponed.append((row.id, utcnow() + timedelta(seconds=seconds)))
+        return True
+
+    def _postpone(self) -> None:
+        if self.postponed:
+            self.store.postpone(self.batch, self.postponed)
+            self.postponed = []
 
     # -- hand over ----------------------------------------------------------------------------
 
@@ -289,11 +328,32 @@ class GroupPipeline:
         if refusals.observe(outcomes) and report.stopped is None:
             report.stopped = refusals.stop_reason
             report.relay_refused = True
+        self._tally(flight, outcomes)
         rows, mids, retry, now = flight.built.rows, flight.built.mids, self.stream.retry, utcnow()
         return [
             policy.result_of(o, rows[o.key], mids.get(o.key), retry=retry, now=now)
             for o in outcomes
         ]
+
+    def _tally(self, flight: Flight, outcomes: list[Outcome]) -> None:
+        """Which keys the replies slow down, and the figures of the limited ones."""
+        if not self.rates and all(o.result is not Smtp.TEMPORARY for o in outcomes):
+            return  # the common case: nothing limited, nothing refused for now
+        rcpts = {e.key: e.rcpt for e in flight.built.envelopes}
+        self.throttled = policy.throttle_keys(outcomes, rcpts)
+        counts: dict[str, list[int]] = {}
+        for o in outcomes:
+            key = policy.domain_key(rcpts[o.key])
+            if key in self.rates or key in self.throttled:
+                sent_throttled = counts.setdefault(key, [0, 0])
+                if o.result is Smtp.ACCEPTED:
+                    sent_throttled[0] += 1
+                elif o.result is Smtp.TEMPORARY and policy.is_throttle(o.code, o.reply):
+                    sent_throttled[1] += 1
+        self.tallies = {
+            key: rate_history.Tally(self.rates.get(key), sent, throttled)
+            for key, (sent, throttled) in counts.items()
+        }
 
     def _halt_stands(self) -> bool:
         digest_id = self.batch.digest_id
@@ -304,6 +364,8 @@ class GroupPipeline:
         return False
 
     def _relay_down(self, flight: Flight, exc: RelayError) -> None:
+        if policy.relay_throttled(exc):
+            self.throttled = {policy.RELAY_KEY}
         down = policy.relay_down(exc, flight.keys)
         self.store.record(self.batch, down.results, durable=True)
         if down.pause is not None:
@@ -316,6 +378,7 @@ class GroupPipeline:
         """What the landed results call for once they are committed: hard bounces (by the
         rule DSNs follow, subscriptions/bounces.py), and the pause after relay refusals."""
         report = self.report
+        self._slow_down()
         if results and flight is not None:
             readers = flight.built.readers
             bounced = [readers[i] for i in policy.reader_bounces(results)]
@@ -329,6 +392,19 @@ class GroupPipeline:
                 self._pause_for_relay(first=not report.relay_paused)
                 report.relay_paused = True
         report.clock.lap("database")
+
+    def _slow_down(self) -> None:
+        """Cut the rates the replies asked for (shared by every worker), and note the figures."""
+        pacer = self.stream.pacer
+        if self.throttled and pacer is not None:
+            pacer.throttled(self.throttled)
+            for key, rate in pacer.rates().items():
+                if key in self.tallies:
+                    tally = self.tallies[key]
+                    self.tallies[key] = rate_history.Tally(rate, tally.sent, tally.throttled)
+        if self.tallies:
+            rate_history.note(self.batch.digest_id, self.tallies)
+        self.throttled, self.tallies = set(), {}
 
     def _pause_for_relay(self, *, first: bool) -> None:
         """Pause the digest (once) and reopen the refused rows: the relay's fault, not theirs."""

@@ -7,6 +7,8 @@ No SMTP, no database, no clock: every input is given (the outcome, the claimed r
   - refusals in a row -> pause the digest and give the refused rows back
   - the relay unreachable or refusing our login -> the group back to pending; pause when
     only a person can fix it
+  - a throttle reply (421, 4.7.x, "rate limit") -> whose rate to cut: a recipient domain's,
+    or the relay's (adaptive.py)
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from newsletter.models import DeliveryState, DigestStatus
 
 # The start of the pause reason after relay refusals: how another worker recognises it.
 RELAY_PAUSE = "the relay refused"
+
+# The keys of the adaptive send rates (adaptive.py): the relay, and one recipient domain.
+RELAY_KEY = "relay"
+# Gmail 421 4.7.28, Microsoft 4.7.650, Yahoo TSS04, and the words providers use.
+_THROTTLE_WORDS = ("4.7.28", "4.7.650", "tss04", "rate limit", "too many", "throttl")
 
 _FINAL = {
     Smtp.ACCEPTED: DeliveryState.SENT,
@@ -151,3 +158,40 @@ def halt_stands(status: DigestStatus | None) -> bool:
     (the news came late, behind a resume and a fresh claim). Unsent rows are pending either
     way."""
     return status is not DigestStatus.SENDING
+
+
+def domain_key(address: str) -> str:
+    return "domain:" + address.rsplit("@", 1)[-1].lower()
+
+
+def is_throttle(code: int, reply: str) -> bool:
+    """Slow down, not the reader's fault: 421 (any), a 4xx with a 4.7.x status, or a 4xx whose
+    text names a rate limit. The row is deferred like any 4xx (no bounce)."""
+    if code == 421:
+        return True
+    text = reply.lower()
+    return 400 <= code < 500 and (
+        text.startswith("4.7.") or any(word in text for word in _THROTTLE_WORDS)
+    )
+
+
+def throttle_keys(outcomes: Sequence[Outcome], rcpts: dict[int, str]) -> set[str]:
+    """The keys a group's throttle replies slow down: the recipient's domain of each refused
+    RCPT. A 421 closes the connection, and the client gives the rest of the group that same
+    reply untried: in a run of identical replies only the first names a domain."""
+    keys: set[str] = set()
+    previous: tuple[int, str] | None = None
+    for o in outcomes:
+        reply = (o.code, o.reply)
+        if o.result is Smtp.TEMPORARY and is_throttle(o.code, o.reply):
+            if reply != previous and o.key in rcpts:
+                keys.add(domain_key(rcpts[o.key]))
+            previous = reply
+        else:
+            previous = None
+    return keys
+
+
+def relay_throttled(exc: RelayError) -> bool:
+    """No conversation, and the relay said why: too fast (a 421 at the greeting or login)."""
+    return not exc.permanent and exc.code != 0 and is_throttle(exc.code, exc.reply)

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask
 
-from newsletter.delivery import halt
+from newsletter.delivery import adaptive, halt
 from newsletter.delivery.retry import RetryPolicy
 from newsletter.delivery.stream import Stream
 from newsletter.delivery.throttle import Throttle
@@ -96,6 +96,9 @@ def _open(config: Any) -> Stream:
         domain=sender_domain(config["MAIL_FROM"]),
         hard_bounces=config["SEND_HARD_BOUNCES"],
         pause_after_rejects=config["SEND_PAUSE_AFTER_REJECTS"],
+        pacer=adaptive.pacer_for(
+            config, redis=redis, prefix=f"send-rates:{settings.host}:{settings.port}"
+        ),
         halt=halt.watch(config["REDIS_URL"], db.engine.url.render_as_string(hide_password=True))
         if config["REDIS_URL"]
         else None,

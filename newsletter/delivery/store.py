@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -49,6 +50,10 @@ class LedgerStore(Protocol):
 
     def release(self, batch: Batch, ids: Sequence[int]) -> None:
         """Rows claimed and never handed over: back to pending."""
+        ...
+
+    def postpone(self, batch: Batch, until: Sequence[tuple[int, datetime]]) -> None:
+        """Rows held back by the send rate, never handed over: deferred to their times."""
         ...
 
     def cancel_leftovers(self, digest_id: int) -> None:
@@ -103,6 +108,10 @@ class SqlLedger:
 
     def cancel_leftovers(self, digest_id: int) -> None:
         ledger.cancel_leftovers(digest_id, conn=self.conn)
+
+    def postpone(self, batch: Batch, until: Sequence[tuple[int, datetime]]) -> None:
+        # From the main thread: on PostgreSQL the writer thread may hold `conn`.
+        ledger.postpone(batch, until, conn=None if self.writer_thread else self.conn)
 
     def reopen(self, ids: Sequence[int]) -> None:
         ledger.reopen(ids)

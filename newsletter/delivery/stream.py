@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from newsletter.delivery.adaptive import Pacer
 from newsletter.delivery.halt import HaltWatch
 from newsletter.delivery.policy import RefusalStreak
 from newsletter.delivery.retry import RetryPolicy
@@ -44,6 +45,7 @@ class Stream:
     hard_bounces: int
     pause_after_rejects: int
     halt: HaltWatch | None = None  # pause/cancel news from Redis, checked before each message
+    pacer: Pacer | None = None  # the adaptive rates after throttle replies (adaptive.py)
     refusals: RefusalStreak = field(init=False)
     _sender: ThreadPoolExecutor | None = None
     _writer: ThreadPoolExecutor | None = None

@@ -9,6 +9,7 @@ transitions (docs/delivery.md draws the state machine and the commit points C0 t
   record            C3   sending → sent/failed/deferred/expired/uncertain/skipped/pending sending.py
   settle            C3 of one group + C2 of the next, in one commit                     sending.py
   release                sending, never handed over → pending (attempt returned)         sending.py
+  postpone               sending, never handed over → deferred (the send rate; attempt returned)
   reopen                 failed by the relay's fault → pending                           sending.py
   cancel_leftovers       pending rows of a cancelled digest → cancelled                  sending.py
   pause/resume/cancel    a digest's status, and its rows not yet handed over             digest.py
@@ -46,6 +47,7 @@ from newsletter.ledger.sending import (
     cancel_leftovers,
     claim,
     hand_over,
+    postpone,
     record,
     release,
     reopen,
@@ -71,6 +73,7 @@ __all__ = [
     "next_due",
     "pause",
     "plan",
+    "postpone",
     "reclaim",
     "record",
     "release",

@@ -1,5 +1,5 @@
 """The sender's transitions: claim (C1), hand over (C2), record (C3), settle (C3 + C2), release,
-reopen, cancel leftovers. Each is one commit on the sender's connection.
+postpone, reopen, cancel leftovers. Each is one commit on the sender's connection.
 
 Every write is fenced by the batch's lease token, so a worker that lost its lease (killed, too
 slow, digest paused) can never hand a row over twice. Where the two databases want different
@@ -392,6 +392,32 @@ def release(batch: Batch, ids: Iterable[int], *, conn: sa.Connection | None = No
                 deliveries.c.handoff_at.is_(None),
             )
             .values(give_back())
+        )
+
+
+def postpone(
+    batch: Batch, until: Sequence[tuple[int, datetime]], *, conn: sa.Connection | None = None
+) -> None:
+    """Claimed rows held back by the send rate, never handed over: each deferred to its time,
+    the claim's attempt returned (nothing reached the relay), so pacing never hastens expiry."""
+    if not until:
+        return
+    with writing(conn) as conn:
+        conn.execute(
+            deliveries.update()
+            .where(
+                deliveries.c.id == sa.bindparam("b_id"),
+                deliveries.c.lease_token == batch.lease_token,
+                deliveries.c.handoff_at.is_(None),
+            )
+            .values(
+                {
+                    **give_back(),
+                    "state": DeliveryState.DEFERRED.value,
+                    "next_attempt_at": sa.bindparam("b_next", type_=UTCDateTime()),
+                }
+            ),
+            [{"b_id": i, "b_next": at} for i, at in until],
         )
 
 

@@ -219,10 +219,12 @@ class SmtpConnection:
         outcomes: list[Outcome] = []
         todo = list(envelopes)
         losses = 0
+        lost: _Lost | None = None
         while todo:
             if self._sock is None or self._sent_on_connection >= self.max_messages:
                 self.close()
-                if losses:
+                if losses and (lost is None or lost.code != 421):
+                    # A 421 is the server asking us to slow down, alive: the caller paces.
                     time.sleep(min(2.0, 0.1 * 2**losses))
                 try:
                     self.open()

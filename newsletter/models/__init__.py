@@ -20,6 +20,7 @@ from newsletter.models.reader_import import (
     ReaderImportState,
 )
 from newsletter.models.region import REGIONS, Region
+from newsletter.models.send_rate import SendRate, SendRateSample
 from newsletter.models.subscriber import (
     ConsentEvent,
     ConsentKind,
@@ -58,6 +59,8 @@ __all__ = [
     "ReaderImportRejection",
     "ReaderImportState",
     "Region",
+    "SendRate",
+    "SendRateSample",
     "Section",
     "Subscriber",
     "SubscriberStatus",
