@@ -10,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import redis as _redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from newsletter import ledger
 from newsletter.delivery import digest_progress, plan_deliveries, rate_history
-from newsletter.delivery.adaptive import Aimd
+from newsletter.delivery.adaptive import Aimd, pacer_for
 from newsletter.delivery.policy import domain_key, is_throttle, throttle_keys
 from newsletter.mail.pipelined import Outcome, Result
-from newsletter.models import Delivery, Digest, DigestStatus, db
+from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, db
+from tests.conftest import TEST_REDIS_URL
 from tests.delivery.seed import seed_all, seed_digest
+from tests.delivery.test_control import planned_not_sent
 from tests.support.editors import log_in_editor
 from tests.support.smtp import SmtpSink
 
@@ -195,3 +199,48 @@ def test_an_edition_never_slowed_down_shows_no_send_rate(app: Flask, client: Fla
     digest_id = seed_digest()
     page = log_in_editor(client).get(f"/admin/digests/{digest_id}").get_data(as_text=True)
     assert 'class="send-rates"' not in page
+
+
+def test_rows_held_back_by_the_rate_are_deferred_unsent_with_their_attempt_returned(
+    app: Flask,
+) -> None:
+    digest_id, _ = planned_not_sent(app, 4)
+    batch = ledger.claim(digest_id, size=4, lease_seconds=60)
+    first, second, third, _ = (row.id for row in batch.rows)
+    assert ledger.hand_over(batch, [third], lease_seconds=60) == {third}
+    later = datetime.now(UTC) + timedelta(seconds=30)
+
+    ledger.postpone(batch, [(first, later), (second, later), (third, later)])
+
+    rows = {
+        d.id: d
+        for d in db.session.execute(db.select(Delivery).where(Delivery.digest_id == digest_id))
+        .scalars()
+        .all()
+    }
+    for held in (first, second):
+        assert rows[held].state is DeliveryState.DEFERRED
+        assert rows[held].attempts == 0  # never handed to the relay
+        assert rows[held].lease_token is None
+        assert abs((rows[held].next_attempt_at - later).total_seconds()) < 1
+    # A row handed over is the relay's now: postponing never touches it.
+    assert rows[third].state is DeliveryState.SENDING
+    assert rows[third].attempts == 1
+    # Nothing is due before its time (and the fourth row is still this batch's).
+    assert not ledger.claim(digest_id, size=4, lease_seconds=60).rows
+
+
+def test_workers_sharing_the_rates_cut_a_domain_once_per_interval(app: Flask) -> None:
+    redis = _redis.Redis.from_url(TEST_REDIS_URL) if TEST_REDIS_URL else None
+    config = {**app.config, "SEND_THROTTLE_INTERVAL_SECONDS": 60.0}
+    prefix = f"send-rates:test-{time.time_ns()}"
+    one, two = (pacer_for(config, redis=redis, prefix=prefix) for _ in range(2))
+    key = f"domain:{SLOW}"
+
+    one.throttled({key})
+    two.throttled({key})  # the same burst seen by another worker: no second cut
+    one.throttled({key})
+
+    assert one.rates() == two.rates() == {key: 100.0 * 0.7}  # the start rate, cut once
+    if redis is not None:
+        redis.delete(prefix)
