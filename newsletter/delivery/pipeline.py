@@ -342,14 +342,16 @@ class GroupPipeline:
         rcpts = {e.key: e.rcpt for e in flight.built.envelopes}
         self.throttled = policy.throttle_keys(outcomes, rcpts)
         counts: dict[str, list[int]] = {}
+        relay = policy.RELAY_KEY in self.rates
         for o in outcomes:
             key = policy.domain_key(rcpts[o.key])
-            if key in self.rates or key in self.throttled:
-                sent_throttled = counts.setdefault(key, [0, 0])
-                if o.result is Smtp.ACCEPTED:
-                    sent_throttled[0] += 1
-                elif o.result is Smtp.TEMPORARY and policy.is_throttle(o.code, o.reply):
-                    sent_throttled[1] += 1
+            for counted in (key, policy.RELAY_KEY) if relay else (key,):
+                if counted in self.rates or counted in self.throttled:
+                    sent_throttled = counts.setdefault(counted, [0, 0])
+                    if o.result is Smtp.ACCEPTED:
+                        sent_throttled[0] += 1
+                    elif o.result is Smtp.TEMPORARY and policy.is_throttle(o.code, o.reply):
+                        sent_throttled[1] += 1
         self.tallies = {
             key: rate_history.Tally(self.rates.get(key), sent, throttled)
             for key, (sent, throttled) in counts.items()
@@ -366,6 +368,7 @@ class GroupPipeline:
     def _relay_down(self, flight: Flight, exc: RelayError) -> None:
         if policy.relay_throttled(exc):
             self.throttled = {policy.RELAY_KEY}
+            self.tallies = {policy.RELAY_KEY: rate_history.Tally(None, 0, 1)}
         down = policy.relay_down(exc, flight.keys)
         self.store.record(self.batch, down.results, durable=True)
         if down.pause is not None:

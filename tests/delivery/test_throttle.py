@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -244,3 +246,43 @@ def test_workers_sharing_the_rates_cut_a_domain_once_per_interval(app: Flask) ->
     assert one.rates() == two.rates() == {key: 100.0 * 0.7}  # the start rate, cut once
     if redis is not None:
         redis.delete(prefix)
+
+
+@pytest.fixture
+def busy_relay() -> Iterator[str]:
+    """A relay that greets every connection with 421 4.7.0 (too many connections) and hangs up."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.sendall(b"421 4.7.0 Too many connections, try again later\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"smtp://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_a_relay_that_greets_with_421_slows_the_relay_and_fails_no_reader(
+    app: Flask, busy_relay: str
+) -> None:
+    app.config["SMTP_URL"] = busy_relay
+    seeded = seed_all(30, domain_of=lambda i: FAST)
+
+    plan_deliveries(seeded.digest_id)
+
+    progress = digest_progress(seeded.digest_id)
+    assert progress.get("sent", 0) == progress.get("failed", 0) == 0
+    assert progress["pending"] == 30  # not the readers' fault: back in the queue
+    samples = rate_history.history(seeded.digest_id)["relay"]
+    assert sum(s.throttled for s in samples) >= 1
+    assert 0 < samples[0].rate < 100  # the start rate, cut
