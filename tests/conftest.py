@@ -13,7 +13,7 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +290,52 @@ def live_url(app: Flask, live_port: int) -> Iterator[str]:
 def console() -> list[str]:
     """What the page wrote to the browser's console (CSP violations land here)."""
     return []
+
+
+# Playwright's own default, written down: a step waits this long before the test fails.
+PAGE_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def new_page(
+    request: pytest.FixtureRequest, browser: Any, console: list[str]
+) -> Iterator[Callable[..., Any]]:
+    """Opens a page in a context of its own: French, only the app's server reachable, console
+    kept in `console`; closed after the test.
+
+    Keyword arguments are Playwright's context options (bypass_csp=True to inject axe-core, a
+    phone's viewport...); origin is the one server the page may reach, the live app's by
+    default (the digest's remote images are not fetched from the internet).
+    """
+    contexts: list[Any] = []
+
+    def open_page(*, origin: str | None = None, **context_options: Any) -> Any:
+        allowed = origin or request.getfixturevalue("live_url")
+        context = browser.new_context(**{"locale": "fr-FR", **context_options})
+        contexts.append(context)
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith(allowed) else route.abort()
+            ),
+        )
+        page = context.new_page()
+        page.on("console", lambda message: console.append(message.text))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page_options() -> dict[str, Any]:
+    """Override in a test module to open the `page` fixture with other context options."""
+    return {}
+
+
+@pytest.fixture
+def page(live_url: str, new_page: Callable[..., Any], page_options: dict[str, Any]) -> Any:
+    """A page of the live app in Chromium (see new_page)."""
+    return new_page(**page_options)

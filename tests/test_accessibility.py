@@ -3,9 +3,6 @@ editors' console: no violation."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,12 +21,12 @@ from newsletter.models import (
 from newsletter.subscriptions.tokens import reader_links
 from tests.delivery.seed import seed_readers
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
+from tests.support.axe import violations
+from tests.support.browser import log_in
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "support" / "axe" / "axe.min.js"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 EDITOR, PASSWORD = "chef@revue-internationale.example", "a long enough password"
 
 
@@ -39,28 +36,9 @@ def app_overrides(smtp_sink: SmtpSink, live_port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def page(live_url: str, browser: Any) -> Iterator[Any]:
+def page_options() -> dict[str, Any]:
     # axe is injected by the test, not by the page: the policy would rightly refuse it.
-    context = browser.new_context(locale="fr-FR", bypass_csp=True)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    yield context.new_page()
-    context.close()
-
-
-def violations(page: Any) -> list[str]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {json.dumps(v['nodes'][0]['target'])}"
-        for v in result["violations"]
-    ]
+    return {"bypass_csp": True}
 
 
 def test_the_readers_form_and_every_console_page_pass_wcag_aa(
@@ -103,10 +81,7 @@ def test_the_readers_form_and_every_console_page_pass_wcag_aa(
     found["thanks for answering"] = violations(page)
     page.goto(live_url + "/admin/login")
     found["/admin/login"] = violations(page)
-    page.fill("#email", EDITOR)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Tableau de bord")
+    log_in(page, live_url, EDITOR, PASSWORD)
     console = [
         "/admin/",
         "/admin/digests",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from newsletter.mail.message import build_message
 from newsletter.mail.render import RenderedEmail
 from newsletter.mail.smtp import SmtpSender
 from tests.conftest import _overrides, free_port
+from tests.support.browser import csp_violations
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ def dev_live_url(dev_app: Flask) -> Iterator[str]:
 
 @pytest.mark.browser
 def test_the_message_page_fits_the_html_in_its_frame_and_wraps_long_lines(
-    dev_app: Flask, dev_live_url: str, browser: Any, console: list[str]
+    dev_app: Flask, dev_live_url: str, new_page: Callable[..., Any], console: list[str]
 ) -> None:
     tall = "".join(f"<p>Paragraphe {n} de la lettre.</p>" for n in range(60))
     rendered = RenderedEmail(
@@ -155,8 +156,7 @@ def test_the_message_page_fits_the_html_in_its_frame_and_wraps_long_lines(
     )
     SmtpSender(dev_app.config["SMTP_URL"]).send(message)
     key = first_key(dev_app.test_client())
-    page = browser.new_page(viewport={"width": 800, "height": 600})
-    page.on("console", lambda entry: console.append(entry.text))
+    page = new_page(origin=dev_live_url, viewport={"width": 800, "height": 600})
 
     page.goto(f"{dev_live_url}/dev/mailbox/{key}")
     frame = page.locator("iframe.mail-html")
@@ -174,4 +174,4 @@ def test_the_message_page_fits_the_html_in_its_frame_and_wraps_long_lines(
     assert "List-Unsubscribe: " in raw.inner_text()
     assert raw.evaluate("pre => pre.scrollWidth <= pre.clientWidth")  # wrapped, not cut
     page.close()
-    assert [text for text in console if "Content Security Policy" in text] == []
+    assert csp_violations(console) == []

@@ -3,7 +3,6 @@ digest in its frame and the expired-link page still renews, with no violation re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,11 +14,13 @@ from newsletter.models import Digest, Editor, Subscriber, SubscriberStatus, db
 from newsletter.subscriptions import tokens
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
 from tests.subscriptions.test_manage_links import signed_ago
+from tests.support.browser import csp_violations, log_in
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
 
 DAY = 86400
+EDITOR, PASSWORD = "chef@revue-internationale.example", "a long enough password"
 
 
 @pytest.fixture
@@ -27,37 +28,13 @@ def app_overrides(smtp_sink: SmtpSink, live_port: int) -> dict[str, Any]:
     return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{live_port}"}
 
 
-@pytest.fixture
-def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR")
-    # Only our server: the digest's remote images are not fetched from the internet.
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    page = context.new_page()
-    page.on("console", lambda message: console.append(message.text))
-    yield page
-    context.close()
-
-
-def log_in(page: Any, live_url: str) -> None:
+def log_in_as_editor(page: Any, live_url: str) -> None:
     """An editor made here, logged in through the real form."""
-    editor = Editor(email="chef@revue-internationale.example")
-    editor.set_password("a long enough password")
+    editor = Editor(email=EDITOR)
+    editor.set_password(PASSWORD)
     db.session.add(editor)
     db.session.commit()
-    page.goto(f"{live_url}/admin/login")
-    page.fill("#email", "chef@revue-internationale.example")
-    page.fill("#password", "a long enough password")
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Tableau de bord")
-
-
-def violations(console: list[str]) -> list[str]:
-    return [text for text in console if "Content Security Policy" in text]
+    log_in(page, live_url, EDITOR, PASSWORD)
 
 
 def test_the_editors_preview_shows_the_digest_in_its_frame_under_the_policy(
@@ -65,13 +42,13 @@ def test_the_editors_preview_shows_the_digest_in_its_frame_under_the_policy(
 ) -> None:
     ingest_file(SAMPLE_FEED)
     digest = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL).digest
-    log_in(page, live_url)
+    log_in_as_editor(page, live_url)
     page.goto(f"{live_url}/admin/digests/preview?digest={digest.id}&regions=afrique")
     frame = page.frame_locator("iframe.preview")
     frame.locator("text=La Revue Internationale").first.wait_for()
 
     assert frame.locator(".container").count() == 1
-    assert violations(console) == []
+    assert csp_violations(console) == []
 
 
 def test_an_expired_manage_link_is_renewed_from_the_browser_under_the_policy(
@@ -88,14 +65,14 @@ def test_an_expired_manage_link_is_renewed_from_the_browser_under_the_policy(
     page.wait_for_selector("text=Vérifiez votre boîte de réception")
 
     assert len(smtp_sink.wait_for("lea@example.org")) == 1
-    assert violations(console) == []
+    assert csp_violations(console) == []
 
 
 def test_a_special_edition_is_previewed_in_the_frame_beside_its_form_before_it_exists(
     page: Any, live_url: str, console: list[str]
 ) -> None:
     ingest_file(SAMPLE_FEED)
-    log_in(page, live_url)
+    log_in_as_editor(page, live_url)
     page.goto(f"{live_url}/admin/digests/special")
     page.check("input[value=afrique]")
     page.fill("#since", SAMPLE_SINCE.date().isoformat())
@@ -108,4 +85,4 @@ def test_a_special_edition_is_previewed_in_the_frame_beside_its_form_before_it_e
     assert page.input_value("#since") == SAMPLE_SINCE.date().isoformat()
     assert frame.locator(".container").count() == 1
     assert db.session.execute(db.select(Digest)).first() is None
-    assert violations(console) == []
+    assert csp_violations(console) == []

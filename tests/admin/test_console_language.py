@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from newsletter.extensions import CONSOLE_LANGUAGE_KEY
 from newsletter.models import Article, Feed, Region, db
@@ -40,15 +41,13 @@ def seeded(app: Flask) -> dict[str, int]:
     return {"digest": seed_digest("special-2026-12-01-language"), "article": article.id}
 
 
+def send_form(client: FlaskClient, path: str, **fields: str) -> TestResponse:
+    """A console form posted with the CSRF token the login page hands out."""
+    return client.post(path, data={**fields, "csrf_token": page_token(client, "/admin/login")})
+
+
 def choose(client: FlaskClient, language: str, back_to: str = "/admin/") -> None:
-    response = client.post(
-        "/admin/language",
-        data={
-            "language": language,
-            "next": back_to,
-            "csrf_token": page_token(client, "/admin/login"),
-        },
-    )
+    response = send_form(client, "/admin/language", language=language, next=back_to)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(back_to)
 
@@ -153,19 +152,16 @@ def test_the_reader_side_keeps_its_own_language(admin: FlaskClient) -> None:
     assert lang_of(page) == "fr"
 
 
-def test_a_wrong_login_is_told_in_the_chosen_language(app: Flask) -> None:
+def log_in_in_english(app: Flask, password: str) -> tuple[FlaskClient, TestResponse]:
+    """An admin's browser chooses English on the login page, then sends the login form."""
     client = app.test_client()
     logged_in(app, ADMIN, admin=True)
     choose(client, "en", back_to="/admin/login")
+    return client, send_form(client, "/admin/login", email=ADMIN, password=password)
 
-    response = client.post(
-        "/admin/login",
-        data={
-            "email": ADMIN,
-            "password": PASSWORD + "-wrong",
-            "csrf_token": page_token(client, "/admin/login"),
-        },
-    )
+
+def test_a_wrong_login_is_told_in_the_chosen_language(app: Flask) -> None:
+    _, response = log_in_in_english(app, PASSWORD + "-wrong")
 
     page = response.get_data(as_text=True)
     assert "Unknown address or wrong password." in page
@@ -174,18 +170,7 @@ def test_a_wrong_login_is_told_in_the_chosen_language(app: Flask) -> None:
 
 
 def test_the_choice_survives_the_login(app: Flask) -> None:
-    client = app.test_client()
-    logged_in(app, ADMIN, admin=True)
-    choose(client, "en", back_to="/admin/login")
-
-    response = client.post(
-        "/admin/login",
-        data={
-            "email": ADMIN,
-            "password": PASSWORD,
-            "csrf_token": page_token(client, "/admin/login"),
-        },
-    )
+    client, response = log_in_in_english(app, PASSWORD)
 
     assert response.status_code == 302
     assert "Dashboard" in text_of(client, "/admin/")

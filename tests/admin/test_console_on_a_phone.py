@@ -6,7 +6,6 @@ only), so a page added later is checked without being listed here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -18,6 +17,7 @@ from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Editor, db
 from tests.delivery.seed import seed_readers
 from tests.digests.conftest import SAMPLE_FEED, SAMPLE_SINCE, SAMPLE_UNTIL
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,18 +29,8 @@ MOST_PAGES = 80
 
 
 @pytest.fixture
-def phone(live_url: str, browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        locale="fr-FR", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    yield context.new_page()
-    context.close()
+def page_options() -> dict[str, Any]:
+    return {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
 def _console_links(page: Any, live_url: str) -> list[str]:
@@ -72,7 +62,7 @@ def _overflow(page: Any) -> dict[str, Any] | None:
 
 
 def test_every_console_page_fits_a_phone_screen_without_sideways_scrolling(
-    app: Flask, phone: Any, live_url: str
+    app: Flask, page: Any, live_url: str
 ) -> None:
     ingest_file(SAMPLE_FEED)
     create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL)
@@ -82,11 +72,7 @@ def test_every_console_page_fits_a_phone_screen_without_sideways_scrolling(
     db.session.add(editor)
     db.session.commit()
 
-    phone.goto(live_url + "/admin/login")
-    phone.fill("#email", EDITOR)
-    phone.fill("#password", PASSWORD)
-    phone.press("#password", "Enter")
-    phone.wait_for_url(live_url + "/admin/")
+    log_in(page, live_url, EDITOR, PASSWORD)
 
     to_visit, seen, too_wide = [live_url + "/admin/"], set(), {}
     while to_visit and len(seen) < MOST_PAGES:
@@ -94,12 +80,12 @@ def test_every_console_page_fits_a_phone_screen_without_sideways_scrolling(
         if url in seen:
             continue
         seen.add(url)
-        response = phone.goto(url)
+        response = page.goto(url)
         assert response is not None and response.ok, (url, response and response.status)
-        overflow = _overflow(phone)
+        overflow = _overflow(page)
         if overflow:
             too_wide[url.removeprefix(live_url)] = overflow
-        to_visit.extend(link for link in _console_links(phone, live_url) if link not in seen)
+        to_visit.extend(link for link in _console_links(page, live_url) if link not in seen)
 
     # The walk reached the menu's sections, not just the dashboard.
     visited = {urlsplit(url).path for url in seen}

@@ -20,6 +20,7 @@ from newsletter.models import Region, Subscriber, SubscriberStatus, db
 from tests.delivery.seed import seed_articles, seed_readers
 from tests.delivery.workers import Workers
 from tests.digests.conftest import SAMPLE_FEED
+from tests.support.browser import csp_violations, log_in
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
@@ -55,27 +56,6 @@ def workers(app: Flask) -> Iterator[Workers]:
     pool.stop()
 
 
-@pytest.fixture
-def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR")
-    context.set_default_timeout(30_000)
-    # Only our server: the digest's remote images are not fetched from the internet.
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    page = context.new_page()
-    page.on("console", lambda message: console.append(message.text))
-    yield page
-    context.close()
-
-
-def violations(console: list[str]) -> list[str]:
-    return [text for text in console if "Content Security Policy" in text]
-
-
 def reader(email: str, *slugs: str) -> None:
     regions = db.session.execute(db.select(Region).where(Region.slug.in_(slugs))).scalars()
     db.session.add(
@@ -87,15 +67,6 @@ def reader(email: str, *slugs: str) -> None:
         )
     )
     db.session.commit()
-
-
-def log_in(page: Any, live_url: str) -> None:
-    save_editor(EDITOR, PASSWORD)
-    page.goto(f"{live_url}/admin/login")
-    page.fill("#email", EDITOR)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:text('Tableau de bord')")
 
 
 def start_special(page: Any, *, regions: list[str], since: str, until: str) -> None:
@@ -128,7 +99,8 @@ def test_an_editor_previews_tests_and_sends_a_special_edition_and_watches_it_rea
     reader(readers[1], "moyen-orient")
     reader(readers[2], "afrique", "asie")
     reader("ivan@example.org", "russie")  # nothing new in these two regions for him
-    log_in(page, live_url)
+    save_editor(EDITOR, PASSWORD)
+    log_in(page, live_url, EDITOR, PASSWORD)
 
     start_special(page, regions=["Afrique", "Moyen-Orient"], since="2021-12-01", until="2022-05-31")
     edition_url = page.url
@@ -162,7 +134,7 @@ def test_an_editor_previews_tests_and_sends_a_special_edition_and_watches_it_rea
     [test] = smtp_sink.wait_for(EDITOR, timeout=60)
     assert test.message["Subject"].startswith("[Test]")
     assert received(smtp_sink) == Counter(readers + [EDITOR])
-    assert violations(console) == []
+    assert csp_violations(console) == []
 
 
 def test_an_editor_pauses_a_large_sending_midway_resumes_it_and_the_report_matches_the_relay(
@@ -170,7 +142,8 @@ def test_an_editor_pauses_a_large_sending_midway_resumes_it_and_the_report_match
 ) -> None:
     seed_articles()
     emails = seed_readers(LARGE)
-    log_in(page, live_url)
+    save_editor(EDITOR, PASSWORD)
+    log_in(page, live_url, EDITOR, PASSWORD)
     start_special(page, regions=[], since="2026-11-16", until="2026-11-23")
     status = page.locator('[data-live="status_label"]')
     workers.start()
@@ -196,4 +169,4 @@ def test_an_editor_pauses_a_large_sending_midway_resumes_it_and_the_report_match
     assert report == sum(received(smtp_sink).values()) == LARGE
     assert received(smtp_sink) == Counter(emails)  # each reader once
     expect(page.locator('[data-live="percent"]')).to_have_text("100")
-    assert violations(console) == []
+    assert csp_violations(console) == []

@@ -23,6 +23,7 @@ from newsletter.subscriptions.csvsource import inspect
 from newsletter.subscriptions.importer import import_csv
 from newsletter.subscriptions.spreadsheet import plain_cell
 from tests.delivery.workers import Workers
+from tests.support.browser import csp_violations, log_in
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
@@ -74,19 +75,8 @@ def workers(app: Flask) -> Iterator[Workers]:
 
 
 @pytest.fixture
-def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR", accept_downloads=True)
-    context.set_default_timeout(30_000)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    page = context.new_page()
-    page.on("console", lambda message: console.append(message.text))
-    yield page
-    context.close()
+def page_options() -> dict[str, Any]:
+    return {"accept_downloads": True}
 
 
 def ten_thousand_rows(path: Path) -> TheFile:
@@ -134,15 +124,6 @@ def ten_thousand_rows(path: Path) -> TheFile:
     return TheFile(readers, rejected)
 
 
-def log_in(page: Any, live_url: str) -> None:
-    save_editor(ADMIN, PASSWORD, is_admin=True)
-    page.goto(f"{live_url}/admin/login")
-    page.fill("#email", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:text('Tableau de bord')")
-
-
 def upload(page: Any, live_url: str, csv_file: Path) -> None:
     page.goto(f"{live_url}/admin/readers/imports")
     page.set_input_files("input[type=file]", str(csv_file))
@@ -173,7 +154,8 @@ def test_an_admin_imports_ten_thousand_readers_with_a_hundred_bad_rows_twice_and
 ) -> None:
     csv_file = tmp_path / "abonnes-ancien-outil.csv"
     the_file = ten_thousand_rows(csv_file)
-    log_in(page, live_url)
+    save_editor(ADMIN, PASSWORD, is_admin=True)
+    log_in(page, live_url, ADMIN, PASSWORD)
     workers.start()
 
     # Without the box the browser itself keeps the form (the server's refusal is tested too).
@@ -225,4 +207,4 @@ def test_an_admin_imports_ten_thousand_readers_with_a_hundred_bad_rows_twice_and
     # The export imported again is the same readers: nobody added, nobody refused.
     again = import_csv(inspect(exported), confirmed=True, consent_note="export of the console")
     assert (again.added, again.already_known, again.rejected) == (0, 9_900, [])
-    assert [text for text in console if "Content Security Policy" in text] == []
+    assert csp_violations(console) == []

@@ -5,9 +5,8 @@ no WCAG violation on the form as the script leaves it."""
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,22 +15,23 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
+from newsletter.admin.accounts import save_editor
 from newsletter.digests.schedule import start_due
 from newsletter.ingest.feeds import ingest_file
 from newsletter.models import Digest, DigestStatus, db, utcnow
 from tests.admin.test_editions_in_a_browser import (
     AFRICA_STORY,
     EDITOR,
+    PASSWORD,
     SENT_WITHIN_MS,
-    log_in,
     reader,
     received,
-    violations,
 )
 from tests.delivery.workers import Workers
 from tests.digests.conftest import SAMPLE_FEED
+from tests.support.axe import violations
+from tests.support.browser import csp_violations, log_in
 from tests.support.smtp import SmtpSink
-from tests.test_accessibility import AXE, WCAG_AA
 
 pytestmark = pytest.mark.browser
 
@@ -52,44 +52,24 @@ def workers(app: Flask) -> Iterator[Workers]:
     pool.stop()
 
 
-@pytest.fixture
-def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR")
-    context.set_default_timeout(30_000)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    page = context.new_page()
-    page.on("console", lambda message: console.append(message.text))
-    yield page
-    context.close()
-
-
-def axe_violations(browser: Any, page: Any, live_url: str) -> list[str]:
+def axe_violations(new_page: Callable[..., Any], page: Any, live_url: str) -> list[str]:
     """axe-core on the form with its search in use, in a context that lets the test inject it
     (the editor's session cookie borrowed)."""
-    context = browser.new_context(locale="fr-FR", bypass_csp=True)
-    context.add_cookies(page.context.cookies())
-    other = context.new_page()
+    other = new_page(bypass_csp=True)
+    other.context.add_cookies(page.context.cookies())
     other.goto(f"{live_url}/admin/digests/special")
     other.fill("input[name=since]", "2021-12-01")
     other.get_by_label("Chercher parmi les articles de la période").fill("sahel")
     expect(other.locator("#pinned-found")).not_to_be_empty()
-    other.evaluate(AXE.read_text(encoding="utf-8"))
-    result = other.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
-    )
-    context.close()
-    return [f"{v['id']}: {json.dumps(v['nodes'][0]['target'])}" for v in result["violations"]]
+    found = violations(other)
+    other.context.close()
+    return found
 
 
 def test_an_editor_picks_a_top_story_previews_tests_and_schedules_a_special_edition(
     app: Flask,
     page: Any,
-    browser: Any,
+    new_page: Callable[..., Any],
     live_url: str,
     console: list[str],
     smtp_sink: SmtpSink,
@@ -98,7 +78,8 @@ def test_an_editor_picks_a_top_story_previews_tests_and_schedules_a_special_edit
     ingest_file(SAMPLE_FEED)
     reader("awa@example.org", "afrique")
     reader("lea@example.org", "afrique", "asie")
-    log_in(page, live_url)
+    save_editor(EDITOR, PASSWORD)
+    log_in(page, live_url, EDITOR, PASSWORD)
     workers.start()
 
     page.click("nav.admin-nav >> text=Édition spéciale")
@@ -123,7 +104,7 @@ def test_an_editor_picks_a_top_story_previews_tests_and_schedules_a_special_edit
     [test] = smtp_sink.wait_for(EDITOR, timeout=60)
     assert test.message["Subject"].startswith("[Test]") and AFRICA_STORY in test.message["Subject"]
     assert db.session.execute(db.select(Digest)).first() is None
-    assert axe_violations(browser, page, live_url) == []
+    assert axe_violations(new_page, page, live_url) == []
 
     # The form came back as it was: schedule it for a few seconds ahead.
     assert AFRICA_STORY in picker.locator("option:checked").text_content()
@@ -151,4 +132,4 @@ def test_an_editor_picks_a_top_story_previews_tests_and_schedules_a_special_edit
     assert received(smtp_sink) == {EDITOR: 1, "awa@example.org": 1, "lea@example.org": 1}
     db.session.expire_all()
     assert db.session.get(Digest, digest.id).status is DigestStatus.FINISHED  # type: ignore[union-attr]
-    assert violations(console) == []
+    assert csp_violations(console) == []

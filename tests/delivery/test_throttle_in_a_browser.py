@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,8 +11,9 @@ from flask import Flask
 from newsletter.delivery import rate_history
 from newsletter.models import Editor, db
 from tests.delivery.seed import seed_digest
+from tests.support.axe import violations
+from tests.support.browser import log_in
 from tests.support.smtp import SmtpSink
-from tests.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +27,9 @@ def app_overrides(smtp_sink: SmtpSink, live_port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def page(live_url: str, browser: Any) -> Iterator[Any]:
+def page_options() -> dict[str, Any]:
     # axe is injected by the test, not by the page: the policy would rightly refuse it.
-    context = browser.new_context(locale="fr-FR", bypass_csp=True)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    yield context.new_page()
-    context.close()
+    return {"bypass_csp": True}
 
 
 def test_an_editor_sees_the_rate_a_slowed_domain_was_allowed_minute_by_minute(
@@ -56,11 +48,7 @@ def test_an_editor_sees_the_rate_a_slowed_domain_was_allowed_minute_by_minute(
     db.session.add(editor)
     db.session.commit()
 
-    page.goto(live_url + "/admin/login")
-    page.fill("#email", EDITOR)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Tableau de bord")
+    log_in(page, live_url, EDITOR, PASSWORD)
     page.goto(f"{live_url}/admin/digests/{digest_id}")
 
     section = page.locator("section.send-rates")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from newsletter.models import ConsentEvent, ConsentKind, Subscriber, SubscriberStatus, db
 from tests.subscriptions.conftest import link_in
+from tests.support.browser import csp_violations
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.browser
@@ -18,15 +18,6 @@ pytestmark = pytest.mark.browser
 def app_overrides(smtp_sink: SmtpSink, live_port: int) -> dict[str, Any]:
     # Links in emails must point at the server the browser talks to.
     return {"SMTP_URL": smtp_sink.url, "BASE_URL": f"http://127.0.0.1:{live_port}"}
-
-
-@pytest.fixture
-def page(live_url: str, browser: Any, console: list[str]) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR")
-    page = context.new_page()
-    page.on("console", lambda message: console.append(message.text))
-    yield page
-    context.close()
 
 
 def reader(email: str) -> Subscriber:
@@ -88,4 +79,4 @@ def test_a_reader_subscribes_confirms_changes_regions_and_unsubscribes_in_a_brow
         ConsentKind.UNSUBSCRIBE,
     ]
     # Every page did its work under the Content-Security-Policy, with nothing blocked.
-    assert [text for text in console if "Content Security Policy" in text] == []
+    assert csp_violations(console) == []
