@@ -33,7 +33,13 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SERVERS_REQUIRED = os.environ.get("TEST_SERVERS_REQUIRED", "").lower() in {"1", "true", "yes"}
-BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+# With PostgreSQL named, database tests run there: SQLite is the run without servers' (make
+# test as it is, CI's first pass), so CI covers each database once instead of SQLite twice.
+# TEST_BOTH_DATABASES=1 runs them on both in one run.
+BOTH_DATABASES = os.environ.get("TEST_BOTH_DATABASES", "").lower() in {"1", "true", "yes"}
+BACKENDS = (["sqlite"] if not TEST_DATABASE_URL or BOTH_DATABASES else []) + (
+    ["postgresql"] if TEST_DATABASE_URL else []
+)
 KEPT_TABLES = {"regions", "alembic_version"}
 
 
@@ -63,14 +69,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With PostgreSQL set, a browser test runs on PostgreSQL only.
+    """With both databases asked for, a browser test runs on PostgreSQL only.
 
     A browser test checks what a page does, not how a database stores it: the run without
     servers (make test as it is, CI's first pass) drives it on SQLite, the run with servers
     on PostgreSQL, so both databases see every browser test without each one twice per run
     (they are the slowest tests of the suite).
     """
-    if "postgresql" not in BACKENDS:
+    if BACKENDS != ["sqlite", "postgresql"]:
         return
     kept, dropped = [], []
     for item in items:
