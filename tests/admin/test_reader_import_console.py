@@ -33,22 +33,12 @@ from newsletter.models.editor import AuditEntry
 from newsletter.subscriptions.addresses import email_hmac
 from newsletter.subscriptions.csvsource import ImportFileError, inspect
 from newsletter.subscriptions.importer import import_csv
+from tests.subscriptions.test_import import CSV as CLI_CSV
 from tests.support.roles import ADMIN, EDITOR, logged_in, page_token
 from tests.support.smtp import SmtpSink
 
 # The command line's own test file: 3 good rows, 6 rejected for 6 different reasons.
-CSV = (
-    "email,name,regions,language\n"
-    "Alice@Example.org,Alice,asie;afrique,fr\n"
-    "bob@example.org,,russie,en\n"
-    "carol@bücher.example,Carol,all,\n"
-    "not-an-address,Dan,asie,fr\n"
-    "erin@example.org,Erin,atlantide,fr\n"
-    '"frank@example.org","Frank\r\nBcc: victim@example.net",asie,fr\n'
-    "alice@example.org,Alice again,russie,fr\n"
-    "gone@example.org,Gone,asie,fr\n"
-    "hank@example.org,Hank,,fr\n"
-).encode()
+CSV = CLI_CSV.encode()
 NOTE = "Inscrits sur le formulaire de l’ancien site, 2025"
 PAGE = "/admin/readers/imports"
 

@@ -14,10 +14,17 @@ from flask.testing import FlaskClient
 from newsletter.admin.audit import AuditAction
 from newsletter.digests.editions import create_special
 from newsletter.digests.schedule import start_due
-from newsletter.models import Delivery, Digest, DigestStatus, db, utcnow
+from newsletter.models import DigestStatus, db, utcnow
 from newsletter.models.editor import AuditEntry
 from tests.admin.test_editions import csrf_in, flashes, shown_controls, visible
-from tests.delivery.seed import WINDOW_END, WINDOW_START, seed_articles, seed_readers
+from tests.delivery.seed import (
+    WINDOW_END,
+    WINDOW_START,
+    delivery_count,
+    reloaded_digest,
+    seed_articles,
+    seed_readers,
+)
 from tests.support.editors import log_in_editor
 from tests.support.smtp import SmtpSink
 
@@ -43,19 +50,6 @@ def scheduled(send_at: datetime, *, until: datetime | None = WINDOW_END) -> int:
     now = min(utcnow(), send_at - timedelta(hours=1))
     edition = create_special(since=WINDOW_START, until=until, send_at=send_at, now=now)
     return edition.digest.id
-
-
-def digest(digest_id: int) -> Digest:
-    db.session.expire_all()
-    found = db.session.get(Digest, digest_id)
-    assert found is not None
-    return found
-
-
-def letters(digest_id: int) -> int:
-    return len(
-        db.session.execute(db.select(Delivery.id).where(Delivery.digest_id == digest_id)).all()
-    )
 
 
 def send_now(client: FlaskClient, digest_id: int) -> Any:
@@ -109,8 +103,8 @@ def test_send_now_releases_the_edition_before_its_time_and_it_leaves_once(
     page = editor.get(sent.headers["Location"]).get_data(as_text=True)
     assert flashes(page) == ["L’édition part maintenant, sans attendre l’heure prévue."]
     assert "Programmée pour" not in visible(page) and "Envoyer maintenant" not in visible(page)
-    assert digest(digest_id).status is DigestStatus.FINISHED
-    assert letters(digest_id) == 3 and len(smtp_sink.messages) == 3
+    assert reloaded_digest(digest_id).status is DigestStatus.FINISHED
+    assert delivery_count(digest_id) == 3 and len(smtp_sink.messages) == 3
     # Its time comes: the beat finds nothing to release, nobody gets it twice.
     assert start_due(now=send_at + timedelta(minutes=1)) == []
     assert len(smtp_sink.messages) == 3
@@ -125,12 +119,12 @@ def test_sent_now_an_edition_covers_the_news_until_it_leaves_not_until_its_plann
 ) -> None:
     send_at = utcnow() + timedelta(hours=2)
     digest_id = scheduled(send_at, until=None)
-    assert digest(digest_id).window_end == send_at
+    assert reloaded_digest(digest_id).window_end == send_at
 
     before = utcnow()
     send_now(editor, digest_id)
 
-    assert before <= digest(digest_id).window_end <= utcnow()
+    assert before <= reloaded_digest(digest_id).window_end <= utcnow()
 
 
 def test_send_now_twice_or_on_an_edition_no_longer_waiting_sends_nothing_more(
@@ -162,8 +156,8 @@ def test_send_now_without_its_token_or_for_no_edition_changes_nothing(
     assert editor.post("/admin/digests/999/send-now", data={"csrf_token": token}).status_code == 404
     assert editor.get(f"/admin/digests/{digest_id}/send-now").status_code == 405
 
-    assert digest(digest_id).status is DigestStatus.PLANNED
-    assert digest(digest_id).planned_at is None
+    assert reloaded_digest(digest_id).status is DigestStatus.PLANNED
+    assert reloaded_digest(digest_id).planned_at is None
     assert smtp_sink.messages == []
 
 
@@ -184,5 +178,5 @@ def test_a_scheduled_edition_cancelled_from_its_page_never_leaves(
     listed = visible(editor.get("/admin/digests").get_data(as_text=True))
     assert "annulée" in listed and "Programmée pour" not in listed
     assert start_due(now=send_at + timedelta(minutes=1)) == []
-    assert digest(digest_id).status is DigestStatus.CANCELLED
-    assert letters(digest_id) == 0 and smtp_sink.messages == []
+    assert reloaded_digest(digest_id).status is DigestStatus.CANCELLED
+    assert delivery_count(digest_id) == 0 and smtp_sink.messages == []

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from newsletter.models import (
     Article,
+    Delivery,
     Digest,
     DigestKind,
     Region,
@@ -134,3 +135,18 @@ def seed_all(count: int, *, domain_of: object = None) -> Seeded:
     seed_articles()
     emails = seed_readers(count, domain_of=domain_of)
     return Seeded(seed_digest(), emails)
+
+
+def reloaded_digest(digest_id: int) -> Digest:
+    """The digest as the database holds it now."""
+    db.session.expire_all()
+    found = db.session.get(Digest, digest_id)
+    assert found is not None
+    return found
+
+
+def delivery_count(digest_id: int) -> int:
+    """How many delivery rows the digest has (planned, sent or otherwise)."""
+    return len(
+        db.session.execute(db.select(Delivery.id).where(Delivery.digest_id == digest_id)).all()
+    )

@@ -14,8 +14,15 @@ from newsletter.delivery.plan_deliveries import plan_deliveries
 from newsletter.delivery.reconcile import reconcile
 from newsletter.digests.editions import EditionError, create_special
 from newsletter.digests.schedule import start_due
-from newsletter.models import Delivery, Digest, DigestStatus, db, utcnow
-from tests.delivery.seed import WINDOW_END, WINDOW_START, seed_articles, seed_readers
+from newsletter.models import Digest, DigestStatus, db, utcnow
+from tests.delivery.seed import (
+    WINDOW_END,
+    WINDOW_START,
+    delivery_count,
+    reloaded_digest,
+    seed_articles,
+    seed_readers,
+)
 from tests.support.smtp import SmtpSink
 
 
@@ -36,19 +43,6 @@ def scheduled(now: datetime, *, in_minutes: int = 30) -> int:
     return edition.digest.id
 
 
-def digest(digest_id: int) -> Digest:
-    db.session.expire_all()
-    found = db.session.get(Digest, digest_id)
-    assert found is not None
-    return found
-
-
-def deliveries(digest_id: int) -> int:
-    return len(
-        db.session.execute(db.select(Delivery.id).where(Delivery.digest_id == digest_id)).all()
-    )
-
-
 def test_a_scheduled_edition_does_not_leave_before_its_time(
     app: Flask, smtp_sink: SmtpSink
 ) -> None:
@@ -59,9 +53,9 @@ def test_a_scheduled_edition_does_not_leave_before_its_time(
     plan_deliveries(digest_id)  # a stray plan task: refused until released
     reconcile(now=now + timedelta(minutes=29))
 
-    assert digest(digest_id).status is DigestStatus.PLANNED
-    assert digest(digest_id).send_at == now + timedelta(minutes=30)
-    assert deliveries(digest_id) == 0
+    assert reloaded_digest(digest_id).status is DigestStatus.PLANNED
+    assert reloaded_digest(digest_id).send_at == now + timedelta(minutes=30)
+    assert delivery_count(digest_id) == 0
     assert smtp_sink.messages == []
 
 
@@ -75,8 +69,8 @@ def test_a_scheduled_edition_leaves_once_when_due_however_often_the_beat_runs(
     task.apply()
     task.apply()
 
-    assert digest(digest_id).status is DigestStatus.FINISHED
-    assert deliveries(digest_id) == 3
+    assert reloaded_digest(digest_id).status is DigestStatus.FINISHED
+    assert delivery_count(digest_id) == 3
     assert len(smtp_sink.messages) == 3
     assert start_due() == []
 
@@ -116,8 +110,8 @@ def test_an_edition_cancelled_before_its_time_never_leaves(app: Flask, smtp_sink
     plan_deliveries(digest_id)
     reconcile()
 
-    assert digest(digest_id).status is DigestStatus.CANCELLED
-    assert deliveries(digest_id) == 0
+    assert reloaded_digest(digest_id).status is DigestStatus.CANCELLED
+    assert delivery_count(digest_id) == 0
     assert smtp_sink.messages == []
 
 
