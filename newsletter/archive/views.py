@@ -75,6 +75,7 @@ def index(region: str | None = None) -> str:
         more=found.more,
         regions=[slug for slug, _name_fr, _name_en in REGIONS],
         lang=_lang_arg(),
+        **_feed_link(region),
     )
 
 
@@ -111,7 +112,9 @@ def edition(digest_id: int, region: str | None = None) -> Response:
     html = render_letter(digest, region=region, language=g.language)
     if html is None:
         abort(404)  # its articles are gone since: nothing to show
-    return make_response(html)
+    # The letter is the email's own page: its feed link goes in as the last line of its head.
+    link = render_template("web/archive_feed_link.html", **_feed_link(region))
+    return make_response(html.replace("</head>", f"{link}\n</head>", 1))
 
 
 def _summary(digest: Digest, region: str | None) -> dict[str, str]:
@@ -123,6 +126,16 @@ def _summary(digest: Digest, region: str | None) -> dict[str, str]:
         "href": url_for(
             _edition_endpoint(region), region=region, digest_id=digest.id, lang=_lang_arg()
         ),
+    }
+
+
+def _feed_link(region: str | None) -> dict[str, str]:
+    """The feed a page announces to feed readers: its region's, else the whole archive's."""
+    return {
+        "feed_url": url_for(
+            "archive.region_feed" if region else "archive.feed", region=region, lang=_lang_arg()
+        ),
+        "feed_title": _feed_title(region),
     }
 
 

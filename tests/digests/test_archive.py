@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
@@ -24,6 +25,7 @@ from tests.digests.test_reader_articles import AZOVSTAL, IRAN, MALI
 from tests.support.smtp import SmtpSink
 
 HREF = re.compile(r'href="([^"]+)"')
+ATOM = "application/atom+xml"
 
 
 @pytest.fixture
@@ -106,7 +108,8 @@ def test_the_archive_shows_a_sent_edition_with_no_readers_name_address_or_token(
     assert subscribe and subscribe.group(1) == "https://lettre.revue-internationale.example/"
     # The articles' own addresses: no click counter, no redirect in between.
     urls = set(db.session.execute(db.select(Article.url)).scalars())
-    shown = {href for href in HREF.findall(letter) if href != subscribe.group(1)}
+    ours = {subscribe.group(1), "/archive/feed.atom"}
+    shown = {href for href in HREF.findall(letter) if href not in ours}
     assert shown and shown <= urls
 
 
@@ -262,3 +265,65 @@ def test_a_letter_whose_articles_are_gone_is_a_404_not_an_error(
     db.session.commit()
 
     assert client.get(f"/archive/{digest.id}/").status_code == 404
+
+
+class FeedLinks(HTMLParser):
+    """The Atom feeds a page announces in its head, as a browser or a feed reader finds them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_head = False
+        self.links: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        alternate = "alternate" in (found.get("rel") or "").split()
+        if tag == "head":
+            self.in_head = True
+        elif tag == "link" and self.in_head and alternate and found.get("type") == ATOM:
+            self.links.append(found)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self.in_head = False
+
+
+def announced_feed(client: FlaskClient, url: str) -> dict[str, str | None]:
+    parser = FeedLinks()
+    parser.feed(page(client, url))
+    assert len(parser.links) == 1, (url, parser.links)
+    return parser.links[0]
+
+
+def test_every_archive_page_announces_its_feed_in_its_head_in_the_pages_language(
+    client: FlaskClient, sent: Callable[..., Digest]
+) -> None:
+    russia = sent(regions=["russie"])
+    africa = sent(regions=["afrique"])
+    both = {russia.id, africa.id}
+    # page, the feed it announces, the editions that feed carries, the page's language
+    pages = [
+        ("/archive/", "/archive/feed.atom", both, "fr"),
+        ("/archive/?lang=en", "/archive/feed.atom?lang=en", both, "en"),
+        (f"/archive/{russia.id}/", "/archive/feed.atom", both, "fr"),
+        (f"/archive/{africa.id}/?lang=en", "/archive/feed.atom?lang=en", both, "en"),
+        ("/archive/russie/", "/archive/russie/feed.atom", {russia.id}, "fr"),
+        ("/archive/afrique/?lang=en", "/archive/afrique/feed.atom?lang=en", {africa.id}, "en"),
+        (f"/archive/russie/{russia.id}/", "/archive/russie/feed.atom", {russia.id}, "fr"),
+    ]
+    titles = {"fr": "La Revue Internationale — lettres parues", "en": "past letters"}
+    for url, feed_url, editions, language in pages:
+        link = announced_feed(client, url)
+        assert link["href"] == feed_url, url
+        assert link["title"] is not None and titles[language] in link["title"], url
+
+        response = client.get(feed_url)
+        assert response.status_code == 200, feed_url
+        assert response.mimetype == ATOM, feed_url
+        feed = feedparser.parse(response.get_data())
+        assert not feed.bozo, feed.bozo_exception
+        assert feed.feed.title == link["title"], url
+        carried = {int(re.findall(r"/(\d+)/", entry.link)[-1]) for entry in feed.entries}
+        assert carried == editions, url
+        # An English page's feed leads back to English pages.
+        assert {entry.link.endswith("?lang=en") for entry in feed.entries} == {language == "en"}
