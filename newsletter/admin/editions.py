@@ -6,6 +6,7 @@ from flask import abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from newsletter.admin.archived import is_archived
 from newsletter.admin.controls import ActionForm, SettleForm
 from newsletter.admin.paging import page_number
 from newsletter.admin.report import COUNTS, click_report, live_report, sent_and_failed
@@ -59,6 +60,8 @@ def digest_show(digest_id: int) -> str:
         clicks=click_report(digest),
         counts=COUNTS,
         uncertain=uncertain_rows(digest_id),
+        # The link to its archive page only when the archive shows it (else that page is a 404).
+        archived=is_archived(digest_id),
         settle_form=SettleForm(),
         action_form=ActionForm(),
         # The preview of what a reader of every region of this edition would get.

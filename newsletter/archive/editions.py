@@ -10,16 +10,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from newsletter.models import (
-    Article,
-    Delivery,
-    DeliveryState,
-    Digest,
-    DigestStatus,
-    Region,
-    article_regions,
-    db,
-)
+from newsletter.admin.archived import archived
+from newsletter.models import Article, Digest, Region, article_regions, db
 
 PAGE_SIZE = 20
 FEED_SIZE = 20
@@ -32,17 +24,8 @@ class ArchivePage:
 
 
 def _archived() -> sa.Select[Digest]:
-    # One probe per edition into the deliveries' claim index (digest_id, state, ...).
-    delivered = sa.exists().where(
-        Delivery.digest_id == Digest.id, Delivery.state == DeliveryState.SENT
-    )
-    return (
-        db.select(Digest)
-        .where(Digest.status == DigestStatus.FINISHED)
-        .where(Digest.archive_hidden.is_(False))
-        .where(delivered)
-        .order_by(Digest.finished_at.desc(), Digest.id.desc())
-    )
+    # The rule is shared with the console's link to an edition's archive page.
+    return db.select(Digest).where(archived()).order_by(Digest.finished_at.desc(), Digest.id.desc())
 
 
 def _with_news_in(region: str) -> sa.ColumnElement[bool]:
