@@ -1,6 +1,7 @@
 // An edition's page follows its sending without a reload: it asks the page's JSON
 // (section#progress data-url) every second until the edition is finished or cancelled, and
 // writes the figures in place. Text only (textContent): nothing from the server becomes HTML.
+// The asking is admin-poll.js's, loaded first.
 "use strict";
 
 (() => {
@@ -8,14 +9,11 @@
   if (!section || section.dataset.ended === "true") {
     return;
   }
-  const EVERY_MS = 1000;
-  const MAX_FAILURES = 5; // in a row: then say the page no longer updates
   const RATE_SAMPLES = 6; // the rate is read over the last few polls, not one
   const samples = [];
   const decimal = new Intl.NumberFormat(document.documentElement.lang || "fr", {
     maximumFractionDigits: 1,
   });
-  let failures = 0;
   const sentCell = section.querySelector('[data-count="sent"]');
   samples.push({ at: performance.now(), sent: Number(sentCell ? sentCell.textContent : 0) });
 
@@ -77,40 +75,13 @@
     section.querySelectorAll("[data-control]").forEach((control) => {
       control.hidden = !report.controls[control.dataset.control];
     });
+    return report.ended;
   }
 
+  // The session ended or the server stopped answering: say the page no longer updates.
   function stop() {
     live("stale").forEach((node) => { node.hidden = false; });
   }
 
-  async function poll() {
-    try {
-      const response = await fetch(section.dataset.url, {
-        cache: "no-store",
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      // A login page instead of figures: the session ended; a reload says so.
-      const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
-      if (!response.ok || response.redirected || !json) {
-        stop();
-        return;
-      }
-      const report = await response.json();
-      failures = 0;
-      show(report);
-      if (report.ended) {
-        return;
-      }
-    } catch (error) {
-      failures += 1;
-      if (failures >= MAX_FAILURES) {
-        stop();
-        return;
-      }
-    }
-    window.setTimeout(poll, EVERY_MS);
-  }
-
-  window.setTimeout(poll, EVERY_MS);
+  window.pollJson(section.dataset.url, { show, onStop: stop });
 })();
