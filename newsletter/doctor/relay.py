@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from email.utils import parseaddr
 from typing import Any
 
 from newsletter.doctor.report import Check, fail, ok, warning
-from newsletter.mail.probe import probe_relay
+from newsletter.mail.probe import Step, probe_relay
+from newsletter.mail.smtp import SmtpSettings
 
 _NAMES = {
     "connect": "SMTP relay",
@@ -20,6 +22,9 @@ _FIXES = {
     "auth": "check the user and password in SMTP_URL",
     "mail-from": "ask the relay to accept our envelope sender, or set SEND_RETURN_PATH",
 }
+# OpenSSL's reason for refusing a certificate, as ssl.SSLCertVerificationError words it:
+# "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: <reason> (_ssl.c:1006)".
+_UNVERIFIED = re.compile(r"certificate verify failed: (?P<reason>.+?)\.?(?: \(_ssl\.c:\d+\))?$")
 
 
 def envelope_sender(config: Any) -> str:
@@ -37,9 +42,25 @@ def check_relay(config: Any) -> list[Check]:
     for step in steps:
         name = _NAMES[step.name]
         if not step.ok:
-            checks.append(fail(name, step.detail, _FIXES[step.name]))
+            checks.append(_failed(name, step, SmtpSettings.from_url(config["SMTP_URL"])))
         elif step.warn:
             checks.append(warning(name, step.detail))
         else:
             checks.append(ok(name, step.detail))
     return checks
+
+
+def _failed(name: str, step: Step, settings: SmtpSettings) -> Check:
+    unverified = _UNVERIFIED.search(step.detail)
+    if unverified is None:
+        return fail(name, step.detail, _FIXES[step.name])
+    # A refused certificate is neither a wrong port nor a missing STARTTLS: say which
+    # certificate, why OpenSSL refused it, and what would make it pass, verification kept.
+    where = f"{settings.host}:{settings.port}"
+    return fail(
+        name,
+        f"the certificate of {where} does not verify: {unverified.group('reason')}",
+        f"give the relay a certificate for {settings.host} from an authority this machine "
+        "trusts; a private authority goes into the system's trust store (or the file "
+        "SSL_CERT_FILE names)",
+    )
