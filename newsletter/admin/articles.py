@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, url
 
 import newsletter.admin.feeds  # noqa: F401 - its routes attach to admin.bp
 from newsletter.admin.articles_list import count_awaiting_region, find_articles, read_filters
+from newsletter.admin.ingest_texts import ingest_reason
 from newsletter.admin.labels import language, region_name
 from newsletter.admin.views import bp, login_required
 from newsletter.ingest.articles import assign_regions, edit_article
@@ -165,10 +166,10 @@ def import_article() -> Response:
         elif form.url.data:
             queued = queue_import(form.url.data, editor_id=g.editor.id)
         else:
-            raise PageError("give the page's address or a saved HTML file")
+            raise PageError(_("give the page's address or a saved HTML file"))
     except PageError as exc:
-        # The reason is the ingest's own words, in English like its other refusals.
-        flash(_("Import failed: %(reason)s", reason=exc), "error")
+        # The ingest's reasons are in English; the console says them in its language.
+        flash(_("Import failed: %(reason)s", reason=ingest_reason(str(exc))), "error")
         return redirect(url_for("admin.articles"))
     return redirect(url_for("admin.page_import", import_id=queued.id), code=303)
 

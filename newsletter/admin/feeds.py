@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import URLField
 from wtforms.validators import DataRequired, Length, url
 
+from newsletter.admin.ingest_texts import ingest_reason
 from newsletter.admin.views import bp, login_required
 from newsletter.ingest.polling import add_feed, poll_now, remove_feed, set_feed_active
 from newsletter.models import Article, Feed, db
@@ -151,3 +152,10 @@ def _name(feed: Feed) -> str:
 
 def _back() -> Response:
     return redirect(url_for("admin.feeds"), code=303)
+
+
+@bp.app_template_filter("ingest_reason")
+def ingest_reason_filter(text: str | None) -> str:
+    """A feed's last error, a page import's failure: kept in the ingest's English, said in the
+    console's language wherever a page shows one (the feeds, the dashboard, an import)."""
+    return ingest_reason(text) if text else ""

@@ -121,7 +121,7 @@ def test_an_import_that_fails_says_why(editor: FlaskClient, feed_server: FeedSer
     status = _import(editor, {"url": feed_server.url("/missing/")})
 
     shown = editor.get(status).get_data(as_text=True)
-    assert "Import impossible : could not fetch" in shown and "HTTP 404 Not Found" in shown
+    assert "Import impossible : récupération de" in shown and "HTTP 404 Not Found" in shown
     assert db.session.execute(db.select(Article)).first() is None
     assert "échec" in _page(editor)
 
@@ -155,10 +155,10 @@ def test_an_unknown_import_is_a_404(editor: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"url": ""}, "give the page's address or a saved HTML file"),
+        ({"url": ""}, "donnez l’adresse de la page ou un fichier HTML enregistré"),
         ({"url": "ftp://example.com/page.html"}, "Adresse de la page : "),
         ({"url": "pas une adresse"}, "Adresse de la page : "),
-        ({"page": (b"<p>" * 40_000, "big.html")}, "larger than 100000 bytes"),
+        ({"page": (b"<p>" * 40_000, "big.html")}, "le fichier dépasse 100000 octets"),
     ],
 )
 def test_an_import_that_cannot_be_queued_is_refused_on_the_articles_page(
