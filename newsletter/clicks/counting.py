@@ -31,7 +31,9 @@ def counts(minted: int | None, *, now: float | None = None) -> bool:
     if minted is None or minted == NOT_A_LETTER:
         return False
     elapsed = (time.time() if now is None else now) - minted
-    return elapsed >= SCANNER_SECONDS
+    # The link holds the whole second the message was made in, up to a second earlier than
+    # the moment itself: one more second makes sure SCANNER_SECONDS really went by.
+    return elapsed >= SCANNER_SECONDS + 1
 
 
 def add_click(ref: ClickRef) -> None:

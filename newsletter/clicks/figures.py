@@ -4,12 +4,15 @@ readers who left after it. Read only; every figure is a count, none names a read
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from newsletter.clicks.refs import TOP
+from newsletter.clicks.sections import TOP_BIT, has_bit, letter_sections
 from newsletter.models import (
     Article,
     ClickCount,
@@ -36,7 +39,7 @@ class ArticleClicks:
 class SectionClicks:
     section: str  # a region's slug, or TOP
     clicks: int
-    delivered: int  # letters sent to readers who follow that region now (TOP: every letter)
+    delivered: int  # letters delivered with that section
 
 
 @dataclass(frozen=True)
@@ -95,43 +98,104 @@ def article_clicks(digest_id: int) -> list[ArticleClicks]:
 
 
 def section_clicks(digest_id: int, articles: list[ArticleClicks]) -> list[SectionClicks]:
-    """Clicks per section of the letter against the letters that had it, in menu order.
-
-    The ledger keeps no region per letter: a region's letters are those sent to readers who
-    follow it now, an approximation once readers change their regions (docs/clicks.md)."""
+    """Clicks per section of the letter against the letters that had it, in menu order."""
     clicks: dict[str, int] = defaultdict(int)
     for article in articles:
         for section, count in article.by_section.items():
             clicks[section] += count
-    sent = (Delivery.digest_id == digest_id) & (Delivery.state == DeliveryState.SENT)
-    per_region = dict(
-        db.session.execute(
-            sa.select(Region.slug, sa.func.count())
-            .select_from(Delivery)
-            .join(subscriber_regions, subscriber_regions.c.subscriber_id == Delivery.subscriber_id)
-            .join(Region, Region.id == subscriber_regions.c.region_id)
-            .where(sent)
-            .group_by(Region.slug)
-        ).all()
-    )
-    order = db.session.execute(sa.select(Region.slug).order_by(Region.position)).scalars()
-    total = delivered([digest_id])[digest_id]
-    made = [SectionClicks(TOP, clicks[TOP], total)] if clicks.get(TOP) else []
+    regions = [
+        (int(id_), str(slug))
+        for id_, slug in db.session.execute(
+            sa.select(Region.id, Region.slug).order_by(Region.position)
+        )
+    ]
+    letters = letters_per_section(digest_id, regions)
+    made = [SectionClicks(TOP, clicks[TOP], letters[TOP])] if clicks.get(TOP) else []
     made += [
-        SectionClicks(slug, clicks.get(slug, 0), int(per_region.get(slug, 0)))
-        for slug in order
-        if clicks.get(slug) or per_region.get(slug)
+        SectionClicks(slug, clicks.get(slug, 0), letters.get(slug, 0))
+        for _, slug in regions
+        if clicks.get(slug) or letters.get(slug)
     ]
     return made
 
 
+def letters_per_section(digest_id: int, regions: Sequence[tuple[int, str]]) -> dict[str, int]:
+    """How many delivered letters had each section (TOP: the pinned story), in one pass over
+    the edition's rows: each letter's sections are recorded with it (clicks/sections.py)."""
+    sent = (Delivery.digest_id == digest_id) & (Delivery.state == DeliveryState.SENT)
+    mask = Delivery.sections.expression
+
+    def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    columns = [count(has_bit(mask, sa.literal(TOP_BIT, sa.BigInteger)))]
+    columns += [count(has_bit(mask, _bit(id_))) for id_, _ in regions]
+    columns.append(count(mask.is_(None)))
+    counted = [int(n) for n in db.session.execute(sa.select(*columns).where(sent)).one()]
+    per_region = zip((slug for _, slug in regions), counted[1:-1], strict=True)
+    letters = {TOP: counted[0], **dict(per_region)}
+    if counted[-1]:  # letters sent before sections were recorded
+        for slug, n in _unrecorded_letters(sent).items():
+            letters[slug] = letters.get(slug, 0) + n
+        letters[TOP] += counted[-1]  # their pinned story is unknown: counted as every letter
+    return letters
+
+
+def _bit(region_id: int) -> sa.ColumnElement[int]:
+    return sa.literal(letter_sections([region_id], pinned=False), sa.BigInteger)
+
+
+def _unrecorded_letters(sent: sa.ColumnElement[bool]) -> dict[str, int]:
+    """Letters without recorded sections (sent by an earlier version): a region's are those
+    sent to the readers who follow it today, an approximation (docs/clicks.md)."""
+    rows = db.session.execute(
+        sa.select(Region.slug, sa.func.count())
+        .select_from(Delivery)
+        .join(subscriber_regions, subscriber_regions.c.subscriber_id == Delivery.subscriber_id)
+        .join(Region, Region.id == subscriber_regions.c.region_id)
+        .where(sent, Delivery.sections.is_(None))
+        .group_by(Region.slug)
+    ).all()
+    return {slug: int(n) for slug, n in rows}
+
+
 def leavers(digest_ids: list[int]) -> dict[int, Leavers]:
-    """Unsubscribes and complaints attributed to each edition: those of readers whose last
-    letter before leaving was that edition's (the one-click link and the complaint report
-    both come from a letter, the last one being the likeliest). Erased readers drop out."""
+    """Unsubscribes and complaints attributed to each edition: those made from its letter (its
+    unsubscribe link, a complaint quoting its Message-ID: the event names the edition), and,
+    for events that name none, those of readers whose last letter before leaving was its."""
     found = {digest_id: Leavers() for digest_id in digest_ids}
     if not digest_ids:
         return found
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for digest_id, kind, count in (*_named_leavers(digest_ids), *_last_letter_leavers(digest_ids)):
+        counts[digest_id][str(ConsentKind(kind))] += int(count)
+    for digest_id, by_kind in counts.items():
+        found[digest_id] = Leavers(
+            unsubscribed=by_kind.get(ConsentKind.UNSUBSCRIBE.value, 0),
+            complained=by_kind.get(ConsentKind.COMPLAINT.value, 0),
+        )
+    return found
+
+
+_LEAVING = (ConsentKind.UNSUBSCRIBE, ConsentKind.COMPLAINT)
+
+
+def _named_leavers(digest_ids: list[int]) -> list[tuple[int, str, int]]:
+    """(edition, kind, count) of the events that name their edition; an erased reader's
+    event keeps it and still counts (it names no one)."""
+    rows = db.session.execute(
+        sa.select(ConsentEvent.digest_id, ConsentEvent.kind, sa.func.count())
+        .where(ConsentEvent.digest_id.in_(digest_ids), ConsentEvent.kind.in_(_LEAVING))
+        .group_by(ConsentEvent.digest_id, ConsentEvent.kind)
+    )
+    return [(int(d or 0), str(kind), int(n)) for d, kind, n in rows]
+
+
+def _last_letter_leavers(digest_ids: list[int]) -> list[tuple[int, str, int]]:
+    """(edition, kind, count) of the events that name no edition (links of letters sent by an
+    earlier version, a confirmation email's manage link), given to the reader's last letter
+    before the event. Not the console's: an admin's act is no reaction to a letter. Erased
+    readers' events name no one and drop out."""
     letter, later = aliased(Delivery), aliased(Delivery)
     # Probes go through the unique (digest_id, subscriber_id) key, one per edition: there is
     # no index on a reader's deliveries alone, and a million rows per edition to avoid.
@@ -158,17 +222,11 @@ def leavers(digest_ids: list[int]) -> dict[int, Leavers]:
             & (letter.sent_at <= ConsentEvent.at),
         )
         .where(
-            ConsentEvent.kind.in_([ConsentKind.UNSUBSCRIBE, ConsentKind.COMPLAINT]),
+            ConsentEvent.kind.in_(_LEAVING),
+            ConsentEvent.digest_id.is_(None),
+            ~ConsentEvent.source.startswith("console:"),
             ~newer_letter,
         )
         .group_by(letter.digest_id, ConsentEvent.kind)
-    ).all()
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for digest_id, kind, count in rows:
-        counts[digest_id][str(ConsentKind(kind))] = int(count)
-    for digest_id, by_kind in counts.items():
-        found[digest_id] = Leavers(
-            unsubscribed=by_kind.get(ConsentKind.UNSUBSCRIBE.value, 0),
-            complained=by_kind.get(ConsentKind.COMPLAINT.value, 0),
-        )
-    return found
+    )
+    return [(int(d), str(kind), int(n)) for d, kind, n in rows]

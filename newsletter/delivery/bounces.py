@@ -53,14 +53,15 @@ def apply_event(event: Event, *, source: str) -> Outcome:
     """Apply one event and commit; a replay (same key) is DUPLICATE and changes nothing."""
     if db.session.get(BounceEvent, event.key) is not None:
         return Outcome.DUPLICATE
-    subscriber = find_subscriber(event)
+    letter = our_letter(event)
+    subscriber = find_subscriber(event, letter)
     if subscriber is None:
         log.info("bounces.unknown_recipient source=%s kind=%s", source, event.kind)
         return Outcome.UNKNOWN_RECIPIENT
     if event.kind is Kind.HARD:
         outcome = _hard_bounce(subscriber, event, source)
     elif event.kind is Kind.COMPLAINT:
-        outcome = _complaint(subscriber, event, source)
+        outcome = _complaint(subscriber, event, source, letter)
     else:
         outcome = Outcome.SOFT_BOUNCE
     db.session.add(
@@ -89,14 +90,22 @@ def apply_event(event: Event, *, source: str) -> Outcome:
     return outcome
 
 
-def find_subscriber(event: Event) -> Subscriber | None:
-    """By our Message-ID (the delivery row says who got it), else by the address."""
+def our_letter(event: Event) -> Delivery | None:
+    """The delivery the report is about, when it quotes one of our Message-IDs."""
     match = _OUR_MESSAGE_ID.fullmatch(event.message_id or "")
-    if match:
-        # By primary key, then checked: deliveries.message_id has no index, and needs none.
-        delivery = db.session.get(Delivery, int(match.group(1)))
-        if delivery and delivery.message_id == event.message_id and delivery.subscriber_id:
-            return db.session.get(Subscriber, delivery.subscriber_id)
+    if not match:
+        return None
+    # By primary key, then checked: deliveries.message_id has no index, and needs none.
+    delivery = db.session.get(Delivery, int(match.group(1)))
+    if delivery is None or delivery.message_id != event.message_id:
+        return None
+    return delivery
+
+
+def find_subscriber(event: Event, letter: Delivery | None = None) -> Subscriber | None:
+    """By our Message-ID (the delivery row says who got it), else by the address."""
+    if letter is not None and letter.subscriber_id:
+        return db.session.get(Subscriber, letter.subscriber_id)
     if not event.email:
         return None
     try:
@@ -112,12 +121,16 @@ def _hard_bounce(subscriber: Subscriber, event: Event, source: str) -> Outcome:
     return Outcome.BOUNCED if bounced else Outcome.HARD_BOUNCE
 
 
-def _complaint(subscriber: Subscriber, event: Event, source: str) -> Outcome:
-    changed = record_complaint(subscriber, provenance=_provenance(event, source))
+def _complaint(
+    subscriber: Subscriber, event: Event, source: str, letter: Delivery | None
+) -> Outcome:
+    # A complaint about one of our letters is counted against its edition (clicks/figures.py).
+    provenance = _provenance(event, source, letter.digest_id if letter else None)
+    changed = record_complaint(subscriber, provenance=provenance)
     return Outcome.UNSUBSCRIBED if changed else Outcome.COMPLAINT
 
 
-def _provenance(event: Event, source: str) -> Provenance:
+def _provenance(event: Event, source: str, digest_id: int | None = None) -> Provenance:
     detail = {
         k: v
         for k, v in (
@@ -127,7 +140,7 @@ def _provenance(event: Event, source: str) -> Provenance:
         )
         if v
     }
-    return Provenance(source=source, detail=detail)
+    return Provenance(source=source, detail=detail, digest_id=digest_id)
 
 
 # --- the mailbox: `newsletter bounces process PATH` ------------------------------------------

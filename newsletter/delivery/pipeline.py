@@ -45,7 +45,9 @@ from newsletter.subscriptions.service import Provenance
 log = logging.getLogger("newsletter.delivery")
 _AT_SEND = Provenance(source="delivery")  # the consent event of a reader bounced at send time
 
-Parcel = tuple[Claimed, Reader, Any]  # a row to send, its reader, and its digest body
+# A row to send, its reader, and its digest body (DigestBody: what `body.sections` says is
+# recorded with the row once the relay accepts it).
+Parcel = tuple[Claimed, Reader, Any]
 
 
 class Composer(Protocol):
@@ -111,6 +113,7 @@ class Built:
     readers: dict[int, int]  # delivery id -> subscriber id
     envelopes: list[Envelope]
     mids: dict[int, str]
+    sections: dict[int, int] = field(default_factory=dict)  # delivery id -> letter's sections
 
 
 @dataclass
@@ -212,6 +215,7 @@ class GroupPipeline:
             )
             built.envelopes.append(Envelope(row.id, reader.email, data))
             built.mids[row.id] = mid
+            built.sections[row.id] = body.sections
             built.rows[row.id] = row
             built.readers[row.id] = reader.id
         clock.lap("build")
@@ -329,9 +333,16 @@ class GroupPipeline:
             report.stopped = refusals.stop_reason
             report.relay_refused = True
         self._tally(flight, outcomes)
-        rows, mids, retry, now = flight.built.rows, flight.built.mids, self.stream.retry, utcnow()
+        built, retry, now = flight.built, self.stream.retry, utcnow()
         return [
-            policy.result_of(o, rows[o.key], mids.get(o.key), retry=retry, now=now)
+            policy.result_of(
+                o,
+                built.rows[o.key],
+                built.mids.get(o.key),
+                retry=retry,
+                now=now,
+                sections=built.sections.get(o.key),
+            )
             for o in outcomes
         ]
 

@@ -47,8 +47,10 @@ def result_of(
     retry: RetryPolicy,
     now: datetime,
     rng: random.Random | None = None,
+    sections: int | None = None,
 ) -> Result:
-    """SMTP outcome -> the row's result in the ledger (per message: keep it cheap)."""
+    """SMTP outcome -> the row's result in the ledger (per message: keep it cheap).
+    `sections`: what the letter had, kept by the ledger when it was accepted."""
     if outcome.result is Smtp.NOT_SENT:  # halted before its MAIL FROM: back to the queue
         return Result(row.id, DeliveryState.PENDING, None, "not sent: digest halted")
     reply = f"{outcome.code} {outcome.reply}".strip()
@@ -57,7 +59,8 @@ def result_of(
         if at is None:
             return Result(row.id, DeliveryState.EXPIRED, outcome.code, reply, message_id)
         return Result(row.id, DeliveryState.DEFERRED, outcome.code, reply, message_id, at)
-    return Result(row.id, _FINAL[outcome.result], outcome.code or None, reply, message_id)
+    state = _FINAL[outcome.result]
+    return Result(row.id, state, outcome.code or None, reply, message_id, sections=sections)
 
 
 def is_relay_refusal(code: int, reply: str) -> bool:

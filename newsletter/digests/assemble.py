@@ -33,6 +33,7 @@ class RegionInfo:
     name_fr: str
     name_en: str
     position: int
+    id: int = 0  # the region's row id: what a letter's recorded sections name (clicks/)
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_fr
@@ -72,7 +73,7 @@ class Window:
 def load_window(digest: Digest) -> Window:
     """The digest's articles in two queries (articles, then their regions by selectin)."""
     regions = tuple(
-        RegionInfo(r.slug, r.name_fr, r.name_en, r.position)
+        RegionInfo(r.slug, r.name_fr, r.name_en, r.position, r.id)
         for r in db.session.execute(db.select(Region).order_by(Region.position)).scalars()
     )
     # Half-open window [start, end): consecutive weekly digests never share an article.

@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 
 from newsletter.clicks.refs import TOP, ClickRef, click_url, encode_minted
+from newsletter.clicks.sections import letter_sections
 from newsletter.digests.assemble import (
     ArticleItem,
     DigestSection,
@@ -72,6 +73,8 @@ class DigestBody:
     region_slugs: tuple[str, ...]
     language: str
     view_url: str
+    # Which sections the letter has (clicks/sections.py): recorded with each `sent`.
+    sections: int = 0
     # The Subject header, encoded and folded once for every reader of this body.
     subject_header: bytes = field(default=b"", repr=False)
     # Both parts quoted-printable encoded once, split at the reader's placeholders.
@@ -170,7 +173,7 @@ class DigestComposer:
             edition,
             load_window(digest),
             SenderSettings.from_config(config),
-            reader_links=reader_links_provider(),
+            reader_links=reader_links_provider(digest.id),
             click_counting=config["CLICK_COUNTING"],
         )
 
@@ -206,6 +209,7 @@ class DigestComposer:
             region_slugs=slugs,
             language=language,
             view_url=url,
+            sections=letter_sections((s.region.id for s in sections), pinned=pinned is not None),
             subject_header=header_line("Subject", rendered.subject),
             text_pieces=encode_pieces(text, self._mark_re),
             html_pieces=encode_pieces(markup, self._mark_re),

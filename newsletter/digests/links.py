@@ -36,9 +36,10 @@ class CopyReader:
     links: ReaderLinks
 
 
-def reader_links_provider() -> Callable[[int], ReaderLinks]:
-    """The reader's own links, signed by subscriptions (resolved once per composer)."""
-    return reader_links_signer()
+def reader_links_provider(digest_id: int | None = None) -> Callable[[int], ReaderLinks]:
+    """The reader's own links, signed by subscriptions (resolved once per composer); a
+    stored edition's name it, so an unsubscribe from its letter is counted against it."""
+    return reader_links_signer(digest_id)
 
 
 def _view_signer() -> URLSafeSerializer:

@@ -61,6 +61,7 @@ class Result:
     reply: str | None = None
     message_id: str | None = None
     next_attempt_at: datetime | None = None
+    sections: int | None = None  # the letter's sections (clicks/sections.py), kept when sent
 
 
 def at(value: datetime) -> sa.BindParameter[datetime]:

@@ -215,6 +215,7 @@ def _outcomes(results: Sequence[Result]) -> list[dict[str, Any]]:
             "reply": (r.reply or "")[:1000] or None,
             "mid": r.message_id,
             "next_at": r.next_attempt_at,
+            "sections": r.sections if r.state is DeliveryState.SENT else None,
             "sent": r.state is DeliveryState.SENT,
             "done": is_terminal(r.state),
             "clear": clears_handoff(r.state),
@@ -235,6 +236,9 @@ _RECORD_SQLITE = (
         smtp_code=sa.bindparam("b_code"),
         smtp_reply=sa.bindparam("b_reply"),
         message_id=sa.func.coalesce(sa.bindparam("b_mid"), deliveries.c.message_id),
+        sections=sa.func.coalesce(
+            sa.bindparam("b_sections", type_=sa.BigInteger()), deliveries.c.sections
+        ),
         sent_at=sa.bindparam("b_sent_at", type_=UTCDateTime()),
         finished_at=sa.bindparam("b_finished_at", type_=UTCDateTime()),
         next_attempt_at=sa.bindparam("b_next", type_=UTCDateTime()),
@@ -257,6 +261,7 @@ _RECORD_PG = sa.text(
         smtp_code = v.code,
         smtp_reply = v.reply,
         message_id = coalesce(v.mid, d.message_id),
+        sections = coalesce(v.sections, d.sections),
         sent_at = CASE WHEN v.sent THEN CAST(:now AS timestamptz) END,
         finished_at = CASE WHEN v.done THEN CAST(:now AS timestamptz) END,
         next_attempt_at = coalesce(v.next_at, CAST(:now AS timestamptz)),
@@ -265,7 +270,7 @@ _RECORD_PG = sa.text(
         lease_expires_at = NULL
     FROM json_to_recordset(CAST(:rows AS json)) AS v(
         id bigint, state varchar, code smallint, reply text, mid varchar,
-        next_at timestamptz, sent boolean, done boolean, clear boolean
+        next_at timestamptz, sections bigint, sent boolean, done boolean, clear boolean
     )
     WHERE d.id = v.id AND d.lease_token = :token
     """
@@ -281,6 +286,7 @@ def _record_sqlite_params(batch: Batch, rows: list[dict[str, Any]], now: datetim
             "b_code": row["code"],
             "b_reply": row["reply"],
             "b_mid": row["mid"],
+            "b_sections": row["sections"],
             "b_sent_at": now if row["sent"] else None,
             "b_finished_at": now if row["done"] else None,
             "b_next": row["next_at"] or now,

@@ -70,6 +70,9 @@ class Delivery(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The sections the letter had, recorded with `sent` (clicks/sections.py): bit 0 the pinned
+    # story, bit n the region whose id is n. What clicks per 1,000 of a section divide by.
+    sections: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     def __repr__(self) -> str:
         return f"<Delivery {self.digest_id}:{self.subscriber_id} {self.state}>"

@@ -125,6 +125,9 @@ class ConsentEvent(Model):
     form_version: Mapped[str | None] = mapped_column(sa.String(64))
     source: Mapped[str | None] = mapped_column(sa.String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # The edition whose letter the reader left from (its unsubscribe link, a complaint about
+    # it); None when the event came from elsewhere. Digests are never deleted: no key needed.
+    digest_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class Suppression(Model):

@@ -13,14 +13,17 @@ from newsletter.subscriptions.service import Provenance
 bp = Blueprint("subscriptions", __name__)
 
 
-def provenance(source: str, language: str | None = None) -> Provenance:
+def provenance(
+    source: str, language: str | None = None, *, digest_id: int | None = None
+) -> Provenance:
     """Who asked: the client address as TRUSTED_PROXIES allows (web/client.py), never a raw
-    X-Forwarded-For."""
+    X-Forwarded-For; and the edition whose letter held the link, when it says."""
     return Provenance(
         ip=request.remote_addr,
         user_agent=request.user_agent.string or None,
         source=source,
         form_version=form_version(language) if language else None,
+        digest_id=digest_id,
     )
 
 

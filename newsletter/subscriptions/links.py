@@ -125,7 +125,8 @@ def unsubscribe(token: str) -> Page:
         return render_template("web/unsubscribe.html", manage_url=_instead(subscriber, token))
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     left = subscriber is not None and preferences.unsubscribe(
-        subscriber, provenance("one-click" if one_click else "web")
+        subscriber,
+        provenance("one-click" if one_click else "web", digest_id=data.digest_id),
     )
     # A mail client's one-click POST shows no one a page: nothing to ask there. Nor is a
     # reader who was already out asked again (each question is one real leaver's).

@@ -155,4 +155,5 @@ def _with(
         source=provenance.source,
         form_version=provenance.form_version,
         detail={**provenance.detail, **detail},
+        digest_id=provenance.digest_id,
     )

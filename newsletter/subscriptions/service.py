@@ -38,6 +38,8 @@ class Provenance:
     source: str = "form"
     form_version: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # The edition whose letter carried the link or drew the complaint, when one did.
+    digest_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def record(kind: ConsentKind, subscriber: Subscriber | None, provenance: Provena
             form_version=provenance.form_version,
             source=provenance.source[:200],
             detail=provenance.detail,
+            digest_id=provenance.digest_id,
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 from collections.abc import Callable
@@ -47,6 +48,8 @@ class TokenData:
     subscriber_id: int
     nonce: str | None
     signed_at: float | None = None  # Unix time, from the token's own timestamp
+    # The edition whose letter carried the link (a digest's links name it); else None.
+    digest_id: int | None = None
 
     def younger_than(self, seconds: int) -> bool:
         return self.signed_at is not None and time.time() - self.signed_at <= seconds
@@ -74,8 +77,12 @@ def serializer(salt: str) -> URLSafeTimedSerializer:
     return _serializer(_keys(), salt)
 
 
-def sign(purpose: Purpose, subscriber_id: int, nonce: str | None = None) -> str:
+def sign(
+    purpose: Purpose, subscriber_id: int, nonce: str | None = None, *, digest_id: int | None = None
+) -> str:
     payload: dict[str, object] = {"sid": subscriber_id, "lid": LIST_ID}
+    if digest_id:
+        payload["d"] = digest_id
     if nonce is not None:
         payload["nonce"] = nonce
     return str(_serializer(_keys(), purpose.value).dumps(payload))
@@ -101,10 +108,12 @@ def read(purpose: Purpose, token: str, *, max_age: int | None = None) -> TokenDa
 def _data(payload: object, signed_at: float | None = None) -> TokenData:
     if not isinstance(payload, dict) or payload.get("lid") != LIST_ID:
         raise InvalidToken
-    sid, nonce = payload.get("sid"), payload.get("nonce")
+    sid, nonce, digest_id = payload.get("sid"), payload.get("nonce"), payload.get("d")
     if not isinstance(sid, int) or not (nonce is None or isinstance(nonce, str)):
         raise InvalidToken
-    return TokenData(subscriber_id=sid, nonce=nonce, signed_at=signed_at)
+    if not (digest_id is None or isinstance(digest_id, int)):
+        raise InvalidToken
+    return TokenData(subscriber_id=sid, nonce=nonce, signed_at=signed_at, digest_id=digest_id)
 
 
 def twin(token: str, purpose: Purpose) -> str:
@@ -143,9 +152,13 @@ def reader_links(subscriber_id: int) -> ReaderLinks:
     return reader_links_signer()(subscriber_id)
 
 
-def reader_links_signer() -> Callable[[int], ReaderLinks]:
-    """reader_links bound to this app's key and base URL: for signing many in a row."""
-    return _links(current_app.config["SECRET_KEY"], current_app.config["BASE_URL"]).for_reader
+def reader_links_signer(digest_id: int | None = None) -> Callable[[int], ReaderLinks]:
+    """reader_links bound to this app's key and base URL: for signing many in a row. A
+    digest's links also name its edition, so that whoever leaves from it is counted there."""
+    signer = _links(current_app.config["SECRET_KEY"], current_app.config["BASE_URL"])
+    if digest_id:
+        return functools.partial(signer.for_reader, digest_id=digest_id)
+    return signer.for_reader
 
 
 class _ReaderLinks:
@@ -162,11 +175,14 @@ class _ReaderLinks:
         }
         self._second, self._stamp = -1, b""
 
-    def for_reader(self, subscriber_id: int) -> ReaderLinks:
+    def for_reader(self, subscriber_id: int, *, digest_id: int | None = None) -> ReaderLinks:
         now = int(time.time())
         if now != self._second:
             self._second, self._stamp = now, base64_encode(int_to_bytes(now))
-        payload = base64_encode(f'{{"sid":{int(subscriber_id)},"lid":"{LIST_ID}"}}'.encode())
+        edition = f',"d":{int(digest_id)}' if digest_id else ""
+        payload = base64_encode(
+            f'{{"sid":{int(subscriber_id)},"lid":"{LIST_ID}"{edition}}}'.encode()
+        )
         value = payload + b"." + self._stamp
         unsubscribe, manage = (self._token(p, value) for p in self._macs)
         return ReaderLinks(

@@ -38,7 +38,7 @@ def test_an_editions_report_and_the_dashboard_show_clicks_and_who_left_after_it(
     readers = [make_reader("russie"), make_reader("russie"), make_reader("afrique")]
     digest_id = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="t").digest.id
     letters = letters_links(smtp_sink)
-    time.sleep(1.1)
+    time.sleep(2.1)
     for url in sorted(letters[0])[:2]:  # one reader follows two articles
         parts = urlsplit(url)
         client.get(parts.path, query_string=parts.query, headers={"User-Agent": READER_AGENT})

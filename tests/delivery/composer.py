@@ -16,6 +16,7 @@ class Body:
     text: str
     html: str
     article_ids: tuple[int, ...]
+    sections: int = 0  # which sections the letter has, as the real composer's body says
 
 
 class BytesComposer:

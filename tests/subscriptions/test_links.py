@@ -278,6 +278,13 @@ def test_links_are_the_tokens_itsdangerous_makes_and_reads(
             monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self, at=at: at)
             assert token == standard.dumps(payload)
             assert tokens.read(purpose, token).subscriber_id == reader_id
+        # A letter's links also name its edition: still the standard token, read back.
+        letter = tokens.reader_links_signer(42)(reader_id).unsubscribe_url.rsplit("/", 1)[1]
+        standard = URLSafeTimedSerializer(keys, salt=tokens.Purpose.UNSUBSCRIBE.value)
+        assert standard.loads(letter) == {"sid": reader_id, "lid": "ri", "d": 42}
+        assert tokens.read(tokens.Purpose.UNSUBSCRIBE, letter).digest_id == 42
+        plain = links.unsubscribe_url.rsplit("/", 1)[1]  # a link from no letter names none
+        assert tokens.read(tokens.Purpose.UNSUBSCRIBE, plain).digest_id is None
         nonce = "n" * 80  # long enough for the compressed form
         long_token = tokens.sign(tokens.Purpose.CONFIRM, reader_id, nonce)
         standard = URLSafeTimedSerializer(keys, salt="confirm-v1")
