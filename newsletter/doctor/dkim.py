@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.digests.signing import DkimSigner
+from newsletter.doctor.domains import organizational_domain, relaxed_aligned
 from newsletter.doctor.records import DnsUnavailable, TxtLookup, tags
 from newsletter.doctor.report import Check, fail, ok, warning
 from newsletter.mail.domain import sender_domain
@@ -36,15 +37,6 @@ def signing_of(config: Any) -> Signing | None:
     return Signing(selector=selector, key_path=key_path, domain=domain)
 
 
-def aligned(from_domain: str, dkim_domain: str) -> bool:
-    """DMARC's relaxed alignment, without the public suffix list: one domain within the other."""
-    return (
-        from_domain == dkim_domain
-        or from_domain.endswith(f".{dkim_domain}")
-        or dkim_domain.endswith(f".{from_domain}")
-    )
-
-
 def check_alignment(from_domain: str, signing: Signing | None) -> Check:
     name = "DKIM domain"
     if signing is None:
@@ -55,16 +47,18 @@ def check_alignment(from_domain: str, signing: Signing | None) -> Check:
         )
     if signing.domain == from_domain:
         return ok(name, f"d={signing.domain}, the From domain")
-    if aligned(from_domain, signing.domain):
+    if relaxed_aligned(from_domain, signing.domain):
         return ok(
             name,
             f"d={signing.domain} aligns with From {from_domain} under DMARC's relaxed alignment "
             "(a DMARC record with adkim=s would not accept it)",
         )
+    organisation = organizational_domain(from_domain)
+    others = "a name under it" if organisation == from_domain else f"a name under {organisation}"
     return fail(
         name,
         f"DKIM signs as d={signing.domain} but mail is From {from_domain}: DMARC fails on DKIM",
-        f"set DKIM_DOMAIN to {from_domain} (or a parent of it), or change MAIL_FROM",
+        f"set DKIM_DOMAIN to {from_domain} (or {others}), or change MAIL_FROM",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newsletter.doctor.domains import organizational_domain
 from newsletter.doctor.records import DnsUnavailable, TxtLookup, tags
 from newsletter.doctor.report import Check, fail, ok, warning
 
@@ -42,7 +43,8 @@ def _is_spf(record: str) -> bool:
 
 
 def check_dmarc(from_domain: str, dkim_domain: str | None, lookup: TxtLookup) -> Check:
-    """_dmarc.<From domain> (or of a parent, as receivers look it up) with v=DMARC1 and p=."""
+    """_dmarc.<From domain> (or of its organisational domain, as receivers look it up) with
+    v=DMARC1 and p=."""
     name = "DMARC"
     first = f"_dmarc.{from_domain}"
     example = f'publish {first} TXT "v=DMARC1; p=none; rua=mailto:dmarc@{from_domain}"'
@@ -78,11 +80,11 @@ def check_dmarc(from_domain: str, dkim_domain: str | None, lookup: TxtLookup) ->
 
 
 def _dmarc_records(from_domain: str, lookup: TxtLookup) -> tuple[str, list[str]]:
-    """The From domain's record, else its parents' down to two labels (the organisational
-    domain, approximated without the public suffix list)."""
-    labels = from_domain.split(".")
-    for start in range(max(len(labels) - 1, 1)):
-        where = "_dmarc." + ".".join(labels[start:])
+    """The From domain's record, else its organisational domain's, as receivers look it up
+    (RFC 7489 §6.6.3): never a public suffix's, nor the names in between."""
+    names = dict.fromkeys((from_domain, organizational_domain(from_domain)))
+    for name in names:
+        where = f"_dmarc.{name}"
         records = [
             r for r in lookup.txt(where) if r.replace(" ", "").upper().startswith("V=DMARC1")
         ]

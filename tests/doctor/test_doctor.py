@@ -132,7 +132,7 @@ class TestAFromDomainOtherThanTheDkimDomain:
         assert result.exit_code == 1
         assert failures(result) == [
             f"FAIL     DKIM domain: DKIM signs as d=mailer.example but mail is From {DOMAIN}: "
-            f"DMARC fails on DKIM; fix: set DKIM_DOMAIN to {DOMAIN} (or a parent of it), "
+            f"DMARC fails on DKIM; fix: set DKIM_DOMAIN to {DOMAIN} (or a name under it), "
             "or change MAIL_FROM"
         ]
 
@@ -169,6 +169,51 @@ def test_a_subdomain_signed_by_its_parent_is_aligned(
     assert result.exit_code == 0, result.output
     assert verdicts(result) == dict.fromkeys(CHECKS, "ok")
     assert "DMARC: _dmarc.revue.example: p=quarantine" in result.output
+
+
+def test_two_names_of_one_organisation_are_aligned(
+    app: Flask, live_url: str, dns_server: DnsServer, dkim_key: tuple[Path, str]
+) -> None:
+    """From lettre.revue.example, d=mail.revue.example: neither is within the other, but both
+    belong to revue.example, the organisational domain: relaxed alignment accepts it."""
+    app.config["MAIL_FROM"] = f"La Revue <newsletter@lettre.{DOMAIN}>"
+    app.config["DKIM_DOMAIN"] = f"mail.{DOMAIN}"
+    dns_server.zone[f"lettre.{DOMAIN}"] = ["v=spf1 include:_spf.relay.example ~all"]
+    dns_server.zone[f"{SELECTOR}._domainkey.mail.{DOMAIN}"] = [txt_value(dkim_key[1])]
+
+    result = run_doctor(app)
+
+    assert result.exit_code == 0, result.output
+    assert verdicts(result) == dict.fromkeys(CHECKS, "ok")
+    assert f"d=mail.{DOMAIN} aligns with From lettre.{DOMAIN}" in result.output
+
+
+def test_the_dmarc_record_of_a_public_suffix_is_not_ours(
+    app: Flask, live_url: str, dns_server: DnsServer, dkim_key: tuple[Path, str]
+) -> None:
+    """From lettre.revue.co.uk: receivers read _dmarc.lettre.revue.co.uk, then the organisational
+    domain's _dmarc.revue.co.uk; a record at _dmarc.co.uk, a public suffix, is nobody's."""
+    sender = "lettre.revue.co.uk"
+    app.config["MAIL_FROM"] = f"La Revue <newsletter@{sender}>"
+    app.config["DKIM_DOMAIN"] = "revue.co.uk"
+    dns_server.zone[sender] = ["v=spf1 include:_spf.relay.example -all"]
+    dns_server.zone[f"{SELECTOR}._domainkey.revue.co.uk"] = [txt_value(dkim_key[1])]
+    dns_server.zone["_dmarc.co.uk"] = ["v=DMARC1; p=reject"]
+
+    result = run_doctor(app)
+
+    assert verdicts(result)["DKIM domain"] == "ok"
+    assert failures(result) == [
+        f"FAIL     DMARC: no DMARC record at _dmarc.{sender}; "
+        f'fix: publish _dmarc.{sender} TXT "v=DMARC1; p=none; rua=mailto:dmarc@{sender}"'
+    ]
+    assert "_dmarc.revue.co.uk" in dns_server.questions
+    assert "_dmarc.co.uk" not in dns_server.questions
+
+    dns_server.zone["_dmarc.revue.co.uk"] = ["v=DMARC1; p=quarantine"]
+    again = run_doctor(app)
+    assert again.exit_code == 0, again.output
+    assert "DMARC: _dmarc.revue.co.uk: p=quarantine" in again.output
 
 
 @pytest.mark.parametrize(
