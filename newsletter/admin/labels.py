@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -43,6 +44,13 @@ def language() -> str:
     """The page's language, "fr" or "en"; French outside a request (the CLI, the workers)."""
     locale = get_locale()
     return locale.language if locale is not None and locale.language == "en" else "fr"
+
+
+@bp.app_template_filter("figure")
+def figure(value: float | int) -> str:
+    """A count or a rate as the page's language writes it: "1 234,5" / "1,234.5"."""
+    pattern = "#,##0" if isinstance(value, int) else "#,##0.0"
+    return format_decimal(value, format=pattern, locale=language())
 
 
 @bp.app_template_filter("moment")

@@ -166,8 +166,8 @@ class ArticleRow:
     title: str
     clicks: int
     per_thousand: float
-    # (section's name, clicks) in the letter's order
-    sections: list[tuple[str, int]]
+    # (section's name, clicks, per 1,000 letters with that section) in the letter's order
+    sections: list[tuple[str, int, float]]
 
 
 @dataclass(frozen=True)
@@ -230,13 +230,18 @@ def click_report(digest: Digest) -> ClickReport:
     clicked = figures.article_clicks(digest.id)
     sections = figures.section_clicks(digest.id, clicked)
     order = [s.section for s in sections]
+    letters = {s.section: s.delivered for s in sections}
     articles = [
         ArticleRow(
             title=article.title or _("(article removed)"),
             clicks=article.total,
             per_thousand=figures.per_thousand(article.total, delivered),
             sections=[
-                (section_name(section), article.by_section[section])
+                (
+                    section_name(section),
+                    article.by_section[section],
+                    figures.per_thousand(article.by_section[section], letters.get(section, 0)),
+                )
                 for section in sorted(article.by_section, key=_position(order))
             ],
         )

@@ -39,7 +39,8 @@ def test_an_editions_report_and_the_dashboard_show_clicks_and_who_left_after_it(
     digest_id = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="t").digest.id
     letters = letters_links(smtp_sink)
     time.sleep(2.1)
-    for url in sorted(letters[0])[:2]:  # one reader follows two articles
+    [first] = [i for i, m in enumerate(smtp_sink.messages) if readers[0].email in m.rcpt_tos]
+    for url in sorted(letters[first])[:2]:  # a reader of Russia follows two articles
         parts = urlsplit(url)
         client.get(parts.path, query_string=parts.query, headers={"User-Agent": READER_AGENT})
     # The third reader leaves by the letter's one-click unsubscribe.
@@ -52,15 +53,20 @@ def test_an_editions_report_and_the_dashboard_show_clicks_and_who_left_after_it(
     html5lib.HTMLParser(strict=False).parse(page)
     assert cell(page, "delivered") == "3"
     assert cell(page, "clicks") == "2"
-    assert cell(page, "per-thousand") == "666.7"
+    assert cell(page, "per-thousand") == "666,7"  # the console's French writes it so
     assert cell(page, "unsubscribed") == "1"
     assert cell(page, "complained") == "0"
     assert page.count('<svg class="chart"') >= 2
     assert 'class="list click-articles"' in page and 'class="list click-sections"' in page
     assert "style=" not in page.split('class="clicks"', 1)[1].split("</section>", 1)[0]
+    # Each article's clicks per section, against the 2 letters that had Russia's section.
+    assert page.count("Russie : 1 (500,0 pour 1 000 lettres qui l’ont)") == 2
+    english = client.get(f"/admin/digests/{digest_id}", headers={"Accept-Language": "en"})
+    assert cell(english.get_data(as_text=True), "per-thousand") == "666.7"
+    assert "Russia: 1 (500.0 per 1,000 letters with it)" in english.get_data(as_text=True)
 
     dashboard = client.get("/admin/").get_data(as_text=True)
     trend = dashboard.split('class="dashboard-trend"', 1)[1].split("</section>", 1)[0]
     assert trend.count('<svg class="chart"') == 2
-    assert re.search(r"<td data-trend-clicks>2</td><td>666.7</td><td>1</td><td>0</td>", trend)
+    assert re.search(r"<td data-trend-clicks>2</td><td>666,7</td><td>1</td><td>0</td>", trend)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Subscriber)).scalar() == 3
