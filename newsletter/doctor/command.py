@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any
 
@@ -22,6 +23,9 @@ def doctor(as_json: bool) -> None:
 
     One line per check (ok, warning or FAIL) and what to fix; exits 1 when a check fails.
     """
+    # httpx logs each request at INFO: the List-Unsubscribe check's GET would print a line
+    # (with a signed URL) among the verdicts. The verdict says what the request found.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     checks = all_checks(current_app.config)
     if as_json:
         rows = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,18 @@ def test_a_good_zone_passes_every_check(
     assert f"{SELECTOR}._domainkey.{DOMAIN}" in dns_server.questions
     assert f"_dmarc.{DOMAIN}" in dns_server.questions
     assert smtp_sink.messages == []
+
+
+def test_the_doctor_prints_its_verdicts_and_no_request_log_between_them(
+    app: Flask, live_url: str, dns_server: DnsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+
+    result = run_doctor(app)
+
+    assert result.exit_code == 0, result.output
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("httpx")] == []
+    assert "/unsubscribe/" not in result.output.replace("/unsubscribe/...", "")
 
 
 def test_the_dkim_record_to_publish_is_printed_and_passes_once_published(
