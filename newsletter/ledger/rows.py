@@ -61,7 +61,7 @@ class Result:
     reply: str | None = None
     message_id: str | None = None
     next_attempt_at: datetime | None = None
-    sections: int | None = None  # the letter's sections (clicks/sections.py), kept when sent
+    sections: int | None = None  # the letter's sections (clicks/sections.py), once it left
 
 
 def at(value: datetime) -> sa.BindParameter[datetime]:

@@ -215,7 +215,8 @@ def _outcomes(results: Sequence[Result]) -> list[dict[str, Any]]:
             "reply": (r.reply or "")[:1000] or None,
             "mid": r.message_id,
             "next_at": r.next_attempt_at,
-            "sections": r.sections if r.state is DeliveryState.SENT else None,
+            # Kept for an uncertain row too: the relay's log may show it accepted (settle).
+            "sections": r.sections,
             "sent": r.state is DeliveryState.SENT,
             "done": is_terminal(r.state),
             "clear": clears_handoff(r.state),

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from newsletter import ledger
 from newsletter.clicks import figures
 from newsletter.clicks.refs import TOP
 from newsletter.digests.editions import create_special
@@ -184,3 +185,33 @@ def test_letters_sent_before_sections_were_recorded_count_by_todays_regions(
     letters = figures.letters_per_section(digest_id, regions)
     assert letters == {TOP: 1, "russie": 1, "afrique": 1}
     assert db.session.get(Subscriber, russia.id) is not None
+
+
+def test_a_letter_first_uncertain_then_shown_accepted_by_the_relays_log_keeps_its_sections(
+    app: Flask,
+    sample_articles: None,
+    smtp_sink: SmtpSink,
+    make_reader: Callable[..., Subscriber],
+) -> None:
+    russia, africa = make_reader("russie"), make_reader("afrique")
+    smtp_sink.drop_policy = lambda n: "after" if n == 1 else None  # kept, but no reply
+    digest_id = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="t").digest.id
+    [doubtful] = db.session.execute(
+        sa.select(Delivery).where(
+            Delivery.digest_id == digest_id, Delivery.state == DeliveryState.UNCERTAIN
+        )
+    ).scalars()
+    ids = region_ids()
+    regions = [(ids["russie"], "russie"), (ids["afrique"], "afrique")]
+    before = figures.letters_per_section(digest_id, regions)
+    assert sum(before.values()) == 1  # only the letter with a reply counts so far
+
+    assert ledger.settle_uncertain([doubtful.id], source="mail.log") == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert figures.letters_per_section(digest_id, regions) == {TOP: 0, "russie": 1, "afrique": 1}
+    assert {russia.id, africa.id} == set(
+        db.session.execute(
+            sa.select(Delivery.subscriber_id).where(Delivery.digest_id == digest_id)
+        ).scalars()
+    )
