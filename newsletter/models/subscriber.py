@@ -112,6 +112,8 @@ class ConsentEvent(Model):
     """Append-only proof of opt-in and opt-out."""
 
     __tablename__ = "consent_events"
+    # The leavers of recent editions are found by kind and time (clicks/figures.py).
+    __table_args__ = (sa.Index("ix_consent_events_kind_at", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Kept (with the address gone) when a reader is erased: the proof outlives the record.

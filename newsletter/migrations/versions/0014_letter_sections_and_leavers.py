@@ -27,10 +27,12 @@ def upgrade():
         batch_op.create_index(
             batch_op.f('ix_consent_events_digest_id'), ['digest_id'], unique=False
         )
+        batch_op.create_index('ix_consent_events_kind_at', ['kind', 'at'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('consent_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_consent_events_kind_at')
         batch_op.drop_index(batch_op.f('ix_consent_events_digest_id'))
         batch_op.drop_column('digest_id')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
