@@ -120,6 +120,7 @@ def seed_editions(count: int) -> None:
     """`count` finished weekly editions, one week apart, each sent to every reader."""
     import sqlalchemy as sa
 
+    from newsletter import ledger
     from newsletter.models import Digest, DigestKind, DigestStatus, db
 
     now = datetime.now(UTC)
@@ -175,6 +176,8 @@ def seed_editions(count: int) -> None:
             {**sent, "w": week},
         )
         db.session.commit()
+        with db.engine.begin() as conn:  # as the ledger does when it finishes an edition
+            ledger.tally.store(conn, digest.id)
     db.session.execute(sa.text("ANALYZE"))
     db.session.commit()
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from newsletter import ledger
 from newsletter.admin.charts import Series, bar_chart, line_chart
 from newsletter.admin.labels import moment, region_name, status_label, zone
 from newsletter.clicks import figures
@@ -132,14 +133,19 @@ def live_report(digest: Digest) -> dict[str, object]:
 
 
 def sent_and_failed(digest_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Sent and failed rows of these editions, in one grouped count."""
+    """Sent and failed rows of these editions: a finished edition's from its tally (counted
+    once, by the ledger), the others' in one grouped count."""
     figures = {digest_id: {"sent": 0, "failed": 0} for digest_id in digest_ids}
-    if not digest_ids:
+    stored = ledger.tallies(digest_ids)
+    for digest_id, tally in stored.items():
+        figures[digest_id] = {key: int(tally["states"].get(key, 0)) for key in ("sent", "failed")}
+    counted = [digest_id for digest_id in digest_ids if digest_id not in stored]
+    if not counted:
         return figures
     rows = db.session.execute(
         sa.select(Delivery.digest_id, Delivery.state, sa.func.count())
         .where(
-            Delivery.digest_id.in_(digest_ids),
+            Delivery.digest_id.in_(counted),
             Delivery.state.in_([DeliveryState.SENT, DeliveryState.FAILED]),
         )
         .group_by(Delivery.digest_id, Delivery.state)

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from newsletter import ledger
 from newsletter.clicks.refs import TOP
 from newsletter.clicks.sections import TOP_BIT, has_bit, letter_sections
 from newsletter.models import (
@@ -53,11 +54,17 @@ def per_thousand(clicks: int, delivered: int) -> float:
 
 
 def delivered(digest_ids: list[int]) -> dict[int, int]:
-    """Letters the relay accepted, per edition."""
-    found = {digest_id: 0 for digest_id in digest_ids}
+    """Letters the relay accepted, per edition: a finished edition's from its tally, the
+    others' counted from their rows."""
+    stored = ledger.tallies(digest_ids)
+    found = {d: int(t["states"].get(DeliveryState.SENT.value, 0)) for d, t in stored.items()}
+    counted = [digest_id for digest_id in digest_ids if digest_id not in stored]
+    found |= {digest_id: 0 for digest_id in counted}
+    if not counted:
+        return found
     rows = db.session.execute(
         sa.select(Delivery.digest_id, sa.func.count())
-        .where(Delivery.digest_id.in_(digest_ids), Delivery.state == DeliveryState.SENT)
+        .where(Delivery.digest_id.in_(counted), Delivery.state == DeliveryState.SENT)
         .group_by(Delivery.digest_id)
     )
     for digest_id, count in rows:
@@ -122,6 +129,9 @@ def letters_per_section(digest_id: int, regions: Sequence[tuple[int, str]]) -> d
     """How many delivered letters had each section (TOP: the pinned story), in one pass over
     the edition's rows: each letter's sections are recorded with it (clicks/sections.py)."""
     sent = (Delivery.digest_id == digest_id) & (Delivery.state == DeliveryState.SENT)
+    stored = ledger.tallies([digest_id]).get(digest_id)
+    if stored is not None:
+        return _from_masks(stored["sent_sections"], regions, sent)
     mask = Delivery.sections.expression
 
     def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
@@ -137,6 +147,22 @@ def letters_per_section(digest_id: int, regions: Sequence[tuple[int, str]]) -> d
         for slug, n in _unrecorded_letters(sent).items():
             letters[slug] = letters.get(slug, 0) + n
         letters[TOP] += counted[-1]  # their pinned story is unknown: counted as every letter
+    return letters
+
+
+def _from_masks(
+    masks: dict[str, int], regions: Sequence[tuple[int, str]], sent: sa.ColumnElement[bool]
+) -> dict[str, int]:
+    """The same figures from a finished edition's tally: its letters per sections mask."""
+    unrecorded = masks.get(ledger.UNRECORDED, 0)
+    recorded = {int(mask): n for mask, n in masks.items() if mask != ledger.UNRECORDED}
+    letters = {TOP: sum(n for mask, n in recorded.items() if mask & TOP_BIT) + unrecorded}
+    for region_id, slug in regions:
+        bit = letter_sections([region_id], pinned=False)
+        letters[slug] = sum(n for mask, n in recorded.items() if mask & bit)
+    if unrecorded:
+        for slug, n in _unrecorded_letters(sent).items():
+            letters[slug] = letters.get(slug, 0) + n
     return letters
 
 

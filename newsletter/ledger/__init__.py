@@ -15,7 +15,7 @@ transitions (docs/delivery.md draws the state machine and the commit points C0 t
   pause/resume/cancel    a digest's status, and its rows not yet handed over             digest.py
   release_scheduled      a scheduled edition come due: released once, for its plan      digest.py
   release_early          a scheduled edition an editor sends now, before its time        digest.py
-  finish_if_done         sending → finished when no row is open                          digest.py
+  finish_if_done         sending → finished when no row is open; its tally   digest.py, tally.py
   send_uncertain_again / settle_uncertain: a person's decision on uncertain rows         digest.py
   send_failed_again      failed → pending, a person's decision once the cause is fixed digest.py
   reclaim / release_owners: a dead sender's rows (lease expired / process gone)          recovery.py
@@ -53,8 +53,10 @@ from newsletter.ledger.sending import (
     reopen,
     settle,
 )
+from newsletter.ledger.tally import UNRECORDED, tallies
 
 __all__ = [
+    "UNRECORDED",
     "Batch",
     "Claimed",
     "Recovered",
@@ -85,5 +87,6 @@ __all__ = [
     "send_failed_again",
     "send_uncertain_again",
     "settle",
+    "tallies",
     "settle_uncertain",
 ]

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from newsletter.ledger import tally
 from newsletter.ledger.rows import (
     CLAIMABLE,
     OPEN_DIGESTS,
@@ -145,6 +146,8 @@ def finish_if_done(
             )
             .values(status=DigestStatus.FINISHED.value, finished_at=now)
         )
+        if result.rowcount:
+            tally.store(conn, digest_id)  # in the same commit, after the status (tally.py)
     return bool(result.rowcount)
 
 
@@ -180,15 +183,17 @@ def _send_again(digest_id: int, state: DeliveryState, reply: str) -> int:
             (DigestStatus.FINISHED,),
             status=DigestStatus.SENDING.value,
             finished_at=None,
+            tally=None,
         )
     return int(count)
 
 
 def settle_uncertain(ids: list[int], *, source: str) -> int:
-    """Uncertain rows the relay's own log shows accepted become `sent` (at their handoff)."""
+    """Uncertain rows the relay's own log shows accepted become `sent` (at their handoff).
+    Their editions' tallies are dropped: counted from the rows from then on (tally.py)."""
     if not ids:
         return 0
-    return execute_dml(
+    settled = execute_dml(
         deliveries.update()
         .where(
             deliveries.c.id.in_(ids),
@@ -200,3 +205,11 @@ def settle_uncertain(ids: list[int], *, source: str) -> int:
             smtp_reply=f"accepted, per the relay's log {source}"[:1000],
         )
     ).rowcount
+    if settled:
+        editions = sa.select(deliveries.c.digest_id).where(deliveries.c.id.in_(ids))
+        execute_dml(
+            digests.update()
+            .where(digests.c.id.in_(editions.scalar_subquery()), digests.c.tally.is_not(None))
+            .values(tally=None)
+        )
+    return int(settled)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,6 +56,9 @@ class Digest(Model):
     planned_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # A finished edition's figures, counted once by the ledger as it finishes it
+    # (ledger/tally.py): the pages that list editions read them instead of every letter.
+    tally: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
     def __repr__(self) -> str:
         return f"<Digest {self.edition_key} {self.status}>"

@@ -17,7 +17,8 @@ from newsletter import ledger
 from newsletter.clicks import figures
 from newsletter.clicks.refs import TOP
 from newsletter.digests.editions import create_special
-from newsletter.models import Article, Delivery, DeliveryState, Region, Subscriber, db
+from newsletter.ledger import tally
+from newsletter.models import Article, Delivery, DeliveryState, Digest, Region, Subscriber, db
 from newsletter.subscriptions import preferences
 from newsletter.subscriptions.service import Provenance
 from tests.clicks.test_click_reports import cell
@@ -173,17 +174,24 @@ def test_letters_sent_before_sections_were_recorded_count_by_todays_regions(
 ) -> None:
     russia, africa = make_reader("russie"), make_reader("afrique")
     digest_id = create_special(since=SAMPLE_SINCE, until=SAMPLE_UNTIL, created_by="t").digest.id
-    # As a row recorded by an earlier version of the ledger: no sections.
+    # As a row recorded by an earlier version of the ledger: no sections, and no tally.
     db.session.execute(
         sa.update(Delivery)
         .where(Delivery.digest_id == digest_id, Delivery.subscriber_id == africa.id)
         .values(sections=None)
     )
+    db.session.execute(sa.update(Digest).where(Digest.id == digest_id).values(tally=None))
     db.session.commit()
     ids = region_ids()
     regions = [(ids["russie"], "russie"), (ids["afrique"], "afrique")]
     letters = figures.letters_per_section(digest_id, regions)
     assert letters == {TOP: 1, "russie": 1, "afrique": 1}
+    # The same from a tally that counts such a letter (an edition finished again since).
+    with db.engine.begin() as conn:
+        tally.store(conn, digest_id)
+    db.session.expire_all()
+    assert db.session.get(Digest, digest_id).tally["sent_sections"][tally.UNRECORDED] == 1
+    assert figures.letters_per_section(digest_id, regions) == letters
     assert db.session.get(Subscriber, russia.id) is not None
 
 

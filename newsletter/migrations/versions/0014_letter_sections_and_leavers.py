@@ -1,5 +1,5 @@
-"""deliveries.sections, consent_events.digest_id: which sections each letter had, and which
-edition a reader left from
+"""deliveries.sections, consent_events.digest_id, digests.tally: which sections each letter
+had, which edition a reader left from, and a finished edition's figures
 
 Revision ID: 0014
 Revises: 0013
@@ -22,6 +22,8 @@ def upgrade():
     # none, and the report falls back for them).
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sections', sa.BigInteger(), nullable=True))
+    with op.batch_alter_table('digests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tally', sa.JSON(), nullable=True))
     with op.batch_alter_table('consent_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('digest_id', sa.Integer(), nullable=True))
         batch_op.create_index(
@@ -35,5 +37,7 @@ def downgrade():
         batch_op.drop_index('ix_consent_events_kind_at')
         batch_op.drop_index(batch_op.f('ix_consent_events_digest_id'))
         batch_op.drop_column('digest_id')
+    with op.batch_alter_table('digests', schema=None) as batch_op:
+        batch_op.drop_column('tally')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_column('sections')
