@@ -133,26 +133,8 @@ def live_report(digest: Digest) -> dict[str, object]:
 
 
 def sent_and_failed(digest_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Sent and failed rows of these editions: a finished edition's from its tally (counted
-    once, by the ledger), the others' in one grouped count."""
-    figures = {digest_id: {"sent": 0, "failed": 0} for digest_id in digest_ids}
-    stored = ledger.tallies(digest_ids)
-    for digest_id, tally in stored.items():
-        figures[digest_id] = {key: int(tally["states"].get(key, 0)) for key in ("sent", "failed")}
-    counted = [digest_id for digest_id in digest_ids if digest_id not in stored]
-    if not counted:
-        return figures
-    rows = db.session.execute(
-        sa.select(Delivery.digest_id, Delivery.state, sa.func.count())
-        .where(
-            Delivery.digest_id.in_(counted),
-            Delivery.state.in_([DeliveryState.SENT, DeliveryState.FAILED]),
-        )
-        .group_by(Delivery.digest_id, Delivery.state)
-    ).all()
-    for digest_id, state, count in rows:
-        figures[digest_id][str(state)] = count
-    return figures
+    """Sent and failed rows of these editions (a finished one's from its tally)."""
+    return ledger.state_counts(digest_ids, (DeliveryState.SENT, DeliveryState.FAILED))
 
 
 # Articles shown in the report's chart of the most-read; the table lists every clicked one.

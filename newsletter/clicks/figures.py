@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
 from newsletter import ledger
 from newsletter.clicks.refs import TOP
-from newsletter.clicks.sections import TOP_BIT, has_bit, letter_sections
+from newsletter.clicks.sections import TOP_BIT, letter_sections
 from newsletter.models import (
     Article,
     ClickCount,
@@ -54,22 +53,9 @@ def per_thousand(clicks: int, delivered: int) -> float:
 
 
 def delivered(digest_ids: list[int]) -> dict[int, int]:
-    """Letters the relay accepted, per edition: a finished edition's from its tally, the
-    others' counted from their rows."""
-    stored = ledger.tallies(digest_ids)
-    found = {d: int(t["states"].get(DeliveryState.SENT.value, 0)) for d, t in stored.items()}
-    counted = [digest_id for digest_id in digest_ids if digest_id not in stored]
-    found |= {digest_id: 0 for digest_id in counted}
-    if not counted:
-        return found
-    rows = db.session.execute(
-        sa.select(Delivery.digest_id, sa.func.count())
-        .where(Delivery.digest_id.in_(counted), Delivery.state == DeliveryState.SENT)
-        .group_by(Delivery.digest_id)
-    )
-    for digest_id, count in rows:
-        found[digest_id] = int(count)
-    return found
+    """Letters the relay accepted, per edition."""
+    counts = ledger.state_counts(digest_ids, (DeliveryState.SENT,))
+    return {digest_id: by_state[DeliveryState.SENT.value] for digest_id, by_state in counts.items()}
 
 
 def total_clicks(digest_ids: list[int]) -> dict[int, int]:
@@ -126,51 +112,24 @@ def section_clicks(digest_id: int, articles: list[ArticleClicks]) -> list[Sectio
 
 
 def letters_per_section(digest_id: int, regions: Sequence[tuple[int, str]]) -> dict[str, int]:
-    """How many delivered letters had each section (TOP: the pinned story), in one pass over
-    the edition's rows: each letter's sections are recorded with it (clicks/sections.py)."""
-    sent = (Delivery.digest_id == digest_id) & (Delivery.state == DeliveryState.SENT)
-    stored = ledger.tallies([digest_id]).get(digest_id)
-    if stored is not None:
-        return _from_masks(stored["sent_sections"], regions, sent)
-    mask = Delivery.sections.expression
-
-    def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    columns = [count(has_bit(mask, sa.literal(TOP_BIT, sa.BigInteger)))]
-    columns += [count(has_bit(mask, _bit(id_))) for id_, _ in regions]
-    columns.append(count(mask.is_(None)))
-    counted = [int(n) for n in db.session.execute(sa.select(*columns).where(sent)).one()]
-    per_region = zip((slug for _, slug in regions), counted[1:-1], strict=True)
-    letters = {TOP: counted[0], **dict(per_region)}
-    if counted[-1]:  # letters sent before sections were recorded
-        for slug, n in _unrecorded_letters(sent).items():
-            letters[slug] = letters.get(slug, 0) + n
-        letters[TOP] += counted[-1]  # their pinned story is unknown: counted as every letter
-    return letters
-
-
-def _from_masks(
-    masks: dict[str, int], regions: Sequence[tuple[int, str]], sent: sa.ColumnElement[bool]
-) -> dict[str, int]:
-    """The same figures from a finished edition's tally: its letters per sections mask."""
+    """How many delivered letters had each section (TOP: the pinned story), from the edition's
+    letters per sections mask (recorded with each letter: clicks/sections.py)."""
+    masks = ledger.sent_sections(digest_id)
     unrecorded = masks.get(ledger.UNRECORDED, 0)
     recorded = {int(mask): n for mask, n in masks.items() if mask != ledger.UNRECORDED}
+    # A letter without recorded sections (sent before they were): its pinned story is
+    # unknown, counted as every letter's.
     letters = {TOP: sum(n for mask, n in recorded.items() if mask & TOP_BIT) + unrecorded}
     for region_id, slug in regions:
         bit = letter_sections([region_id], pinned=False)
         letters[slug] = sum(n for mask, n in recorded.items() if mask & bit)
     if unrecorded:
-        for slug, n in _unrecorded_letters(sent).items():
+        for slug, n in _unrecorded_letters(digest_id).items():
             letters[slug] = letters.get(slug, 0) + n
     return letters
 
 
-def _bit(region_id: int) -> sa.ColumnElement[int]:
-    return sa.literal(letter_sections([region_id], pinned=False), sa.BigInteger)
-
-
-def _unrecorded_letters(sent: sa.ColumnElement[bool]) -> dict[str, int]:
+def _unrecorded_letters(digest_id: int) -> dict[str, int]:
     """Letters without recorded sections (sent by an earlier version): a region's are those
     sent to the readers who follow it today, an approximation (docs/clicks.md)."""
     rows = db.session.execute(
@@ -178,7 +137,11 @@ def _unrecorded_letters(sent: sa.ColumnElement[bool]) -> dict[str, int]:
         .select_from(Delivery)
         .join(subscriber_regions, subscriber_regions.c.subscriber_id == Delivery.subscriber_id)
         .join(Region, Region.id == subscriber_regions.c.region_id)
-        .where(sent, Delivery.sections.is_(None))
+        .where(
+            Delivery.digest_id == digest_id,
+            Delivery.state == DeliveryState.SENT,
+            Delivery.sections.is_(None),
+        )
         .group_by(Region.slug)
     ).all()
     return {slug: int(n) for slug, n in rows}
@@ -256,5 +219,6 @@ def _last_letter_leavers(digest_ids: list[int]) -> list[tuple[int, str, int]]:
             ~ConsentEvent.source.startswith("console:"),
         )
     )
-    counted = Counter((int(d), str(kind)) for d, kind in rows if d in set(digest_ids))
+    listed = set(digest_ids)
+    counted = Counter((int(d), str(kind)) for d, kind in rows if d in listed)
     return [(d, kind, n) for (d, kind), n in counted.items()]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlalchemy as sa
-
 TOP_BIT = 1
 MAX_REGION_ID = 62  # bit 63 would be the sign of PostgreSQL's bigint
 
@@ -23,10 +21,3 @@ def letter_sections(region_ids: Iterable[int], *, pinned: bool) -> int:
         if 0 < region_id <= MAX_REGION_ID:
             mask |= 1 << region_id
     return mask
-
-
-def has_bit(
-    mask: sa.ColumnElement[int | None], bit: sa.ColumnElement[int]
-) -> sa.ColumnElement[bool]:
-    """SQL: the letter's mask has this bit (both databases read `&` on integers)."""
-    return mask.op("&")(bit) != 0

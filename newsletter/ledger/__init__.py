@@ -53,7 +53,7 @@ from newsletter.ledger.sending import (
     reopen,
     settle,
 )
-from newsletter.ledger.tally import UNRECORDED, tallies
+from newsletter.ledger.tally import UNRECORDED, sent_sections, state_counts
 
 __all__ = [
     "UNRECORDED",
@@ -86,7 +86,8 @@ __all__ = [
     "resume",
     "send_failed_again",
     "send_uncertain_again",
+    "sent_sections",
     "settle",
-    "tallies",
     "settle_uncertain",
+    "state_counts",
 ]

@@ -11,7 +11,7 @@ then drops the tally) or committed before the count (which then sees its rows).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,20 +22,35 @@ from newsletter.models import DeliveryState, DigestStatus, db
 UNRECORDED = "none"  # sent letters whose sections were not recorded (before migration 0014)
 
 
-def count(conn: sa.Connection, digest_id: int) -> dict[str, Any]:
-    """{"states": {state: rows}, "sent_sections": {mask: letters}} of one edition, from its rows."""
-    mine = deliveries.c.digest_id == digest_id
-    states = conn.execute(
-        sa.select(deliveries.c.state, sa.func.count()).where(mine).group_by(deliveries.c.state)
+def _states(digest_ids: list[int], states: Sequence[DeliveryState] = ()) -> sa.Select[Any]:
+    query = sa.select(deliveries.c.digest_id, deliveries.c.state, sa.func.count()).where(
+        deliveries.c.digest_id.in_(digest_ids)
     )
-    masks = conn.execute(
+    if states:
+        query = query.where(deliveries.c.state.in_([state.value for state in states]))
+    return query.group_by(deliveries.c.digest_id, deliveries.c.state)
+
+
+def _sent_masks(digest_id: int) -> sa.Select[Any]:
+    return (
         sa.select(deliveries.c.sections, sa.func.count())
-        .where(mine, deliveries.c.state == DeliveryState.SENT.value)
+        .where(
+            deliveries.c.digest_id == digest_id,
+            deliveries.c.state == DeliveryState.SENT.value,
+        )
         .group_by(deliveries.c.sections)
     )
+
+
+def _masks(rows: Iterable[Any]) -> dict[str, int]:
+    return {UNRECORDED if mask is None else str(mask): int(n) for mask, n in rows}
+
+
+def count(conn: sa.Connection, digest_id: int) -> dict[str, Any]:
+    """{"states": {state: rows}, "sent_sections": {mask: letters}} of one edition, from its rows."""
     return {
-        "states": {str(state): int(n) for state, n in states},
-        "sent_sections": {UNRECORDED if mask is None else str(mask): int(n) for mask, n in masks},
+        "states": {str(state): int(n) for _, state, n in conn.execute(_states([digest_id]))},
+        "sent_sections": _masks(conn.execute(_sent_masks(digest_id))),
     }
 
 
@@ -55,3 +70,35 @@ def tallies(digest_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         )
     )
     return {int(digest_id): tally for digest_id, tally in rows if isinstance(tally, dict)}
+
+
+def state_counts(
+    digest_ids: list[int], states: Sequence[DeliveryState]
+) -> dict[int, dict[str, int]]:
+    """Rows in these states, per edition: a finished edition's from its tally, the others'
+    counted from their rows in one grouped count."""
+    if not digest_ids:
+        return {}
+    stored = tallies(digest_ids)
+    found = {
+        digest_id: {
+            state.value: (
+                int(stored[digest_id]["states"].get(state.value, 0)) if digest_id in stored else 0
+            )
+            for state in states
+        }
+        for digest_id in digest_ids
+    }
+    counted = [digest_id for digest_id in digest_ids if digest_id not in stored]
+    if counted:
+        for digest_id, state, n in db.session.execute(_states(counted, states)):
+            found[digest_id][str(state)] = int(n)
+    return found
+
+
+def sent_sections(digest_id: int) -> dict[str, int]:
+    """An edition's sent letters per sections mask: from its tally when finished, else its rows."""
+    stored = tallies([digest_id]).get(digest_id)
+    if stored is not None:
+        return dict(stored["sent_sections"])
+    return _masks(db.session.execute(_sent_masks(digest_id)))
