@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from email.utils import parseaddr
 from typing import Any
 
@@ -22,9 +21,6 @@ _FIXES = {
     "auth": "check the user and password in SMTP_URL",
     "mail-from": "ask the relay to accept our envelope sender, or set SEND_RETURN_PATH",
 }
-# OpenSSL's reason for refusing a certificate, as ssl.SSLCertVerificationError words it:
-# "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: <reason> (_ssl.c:1006)".
-_UNVERIFIED = re.compile(r"certificate verify failed: (?P<reason>.+?)\.?(?: \(_ssl\.c:\d+\))?$")
 
 
 def envelope_sender(config: Any) -> str:
@@ -51,15 +47,14 @@ def check_relay(config: Any) -> list[Check]:
 
 
 def _failed(name: str, step: Step, settings: SmtpSettings) -> Check:
-    unverified = _UNVERIFIED.search(step.detail)
-    if unverified is None:
+    if step.unverified is None:
         return fail(name, step.detail, _FIXES[step.name])
     # A refused certificate is neither a wrong port nor a missing STARTTLS: say which
     # certificate, why OpenSSL refused it, and what would make it pass, verification kept.
     where = f"{settings.host}:{settings.port}"
     return fail(
         name,
-        f"the certificate of {where} does not verify: {unverified.group('reason')}",
+        f"the certificate of {where} does not verify: {step.unverified}",
         f"give the relay a certificate for {settings.host} from an authority this machine "
         "trusts; a private authority goes into the system's trust store (or the file "
         "SSL_CERT_FILE names)",

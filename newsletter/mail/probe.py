@@ -21,6 +21,8 @@ class Step:
     ok: bool
     detail: str
     warn: bool = False  # it works, but deserves a look (mail in clear over the network)
+    # OpenSSL's reason when the relay's certificate did not verify ("self-signed certificate").
+    unverified: str | None = None
 
 
 def probe_relay(url: str, *, envelope_from: str, timeout: float = 10.0) -> list[Step]:
@@ -37,7 +39,7 @@ def probe_relay(url: str, *, envelope_from: str, timeout: float = 10.0) -> list[
             client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
         code, reply = client.ehlo()
     except (OSError, smtplib.SMTPException) as exc:
-        return [Step("connect", False, f"cannot reach {where}: {exc}")]
+        return [Step("connect", False, f"cannot reach {where}: {exc}", unverified=_reason(exc))]
     try:
         return _session(client, settings, where, code, _text(reply), envelope_from, context)
     finally:
@@ -91,8 +93,15 @@ def _session(
     except smtplib.SMTPResponseException as exc:
         steps.append(Step(current, False, f"{exc.smtp_code} {_text(exc.smtp_error)}"))
     except (OSError, smtplib.SMTPException) as exc:
-        steps.append(Step(current, False, str(exc) or type(exc).__name__))
+        steps.append(Step(current, False, str(exc) or type(exc).__name__, unverified=_reason(exc)))
     return steps
+
+
+def _reason(exc: Exception) -> str | None:
+    """Why the certificate was refused, as OpenSSL says it; None for any other failure."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return str(exc.verify_message).rstrip(".")
+    return None
 
 
 def _loopback(host: str) -> bool:
