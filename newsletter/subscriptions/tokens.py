@@ -77,12 +77,8 @@ def serializer(salt: str) -> URLSafeTimedSerializer:
     return _serializer(_keys(), salt)
 
 
-def sign(
-    purpose: Purpose, subscriber_id: int, nonce: str | None = None, *, digest_id: int | None = None
-) -> str:
+def sign(purpose: Purpose, subscriber_id: int, nonce: str | None = None) -> str:
     payload: dict[str, object] = {"sid": subscriber_id, "lid": LIST_ID}
-    if digest_id:
-        payload["d"] = digest_id
     if nonce is not None:
         payload["nonce"] = nonce
     return str(_serializer(_keys(), purpose.value).dumps(payload))
